@@ -1,0 +1,28 @@
+/* buf.h - a byte buffer with a hard upper bound.
+ * Appends fail (-1) instead of growing past the bound, so no input can make
+ * us allocate without limit. The content is always NUL-terminated. */
+#ifndef ZB_BUF_H
+#define ZB_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;   /* NUL-terminated; NULL until the first append */
+    size_t len;   /* bytes used, without the NUL */
+    size_t cap;   /* bytes allocated */
+    size_t limit; /* most bytes len may reach */
+};
+
+void buf_init(struct buf *b, size_t limit);
+void buf_free(struct buf *b);  /* frees data; b may be reused after buf_init */
+void buf_reset(struct buf *b); /* len = 0, keeps the memory */
+int buf_append(struct buf *b, const void *p, size_t n); /* 0 or -1 */
+int buf_puts(struct buf *b, const char *s);             /* 0 or -1 */
+int buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3))); /* 0 or -1 */
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Appends s as a JSON string literal, quotes included. 0 or -1. */
+int buf_json_str(struct buf *b, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,89 @@
+/* log.c - stderr logging, logfmt or JSON lines. */
+#include "log.h"
+
+#include "buf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Atomic int cur_level = LOG_INFO;
+static _Atomic int cur_format = LOG_FORMAT_TEXT;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void log_setup(enum log_level level, enum log_format format)
+{
+    atomic_store(&cur_level, (int)level);
+    atomic_store(&cur_format, (int)format);
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+    for (int i = 0; i <= LOG_DEBUG; i++) {
+        if (strcmp(s, level_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int log_enabled(enum log_level level)
+{
+    return (int)level <= atomic_load(&cur_level);
+}
+
+void log_emit(enum log_level level, const char *component, int with_errno,
+              const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    int saved = errno;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (with_errno) {
+        size_t n = strlen(msg);
+        snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+    }
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char ts[40];
+    size_t tl = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + tl, sizeof(ts) - tl, ".%03dZ", (int)(tv.tv_usec / 1000));
+
+    char mem[1400];
+    struct buf b = {.data = NULL, .len = 0, .cap = 0, .limit = 0};
+    buf_init(&b, sizeof(mem) - 2);
+    if (atomic_load(&cur_format) == LOG_FORMAT_JSON) {
+        buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"component\":", ts,
+                   level_names[level]);
+        buf_json_str(&b, component, strlen(component));
+        buf_puts(&b, ",\"message\":");
+        buf_json_str(&b, msg, strlen(msg));
+        buf_puts(&b, "}\n");
+    } else {
+        buf_printf(&b, "time=%s level=%s component=%s msg=", ts,
+                   level_names[level], component);
+        buf_json_str(&b, msg, strlen(msg));
+        buf_puts(&b, "\n");
+    }
+    if (b.data) {
+        /* One write() per line so concurrent lines never interleave. */
+        ssize_t w = write(STDERR_FILENO, b.data, b.len);
+        (void)w;
+    }
+    buf_free(&b);
+    errno = saved;
+}

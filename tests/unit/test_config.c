@@ -1,0 +1,142 @@
+/* test_config.c - the settings table: types, ranges, file, environment,
+ * redaction, required keys. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_defaults_and_ranges(void **s)
+{
+    (void)s;
+    struct config cfg;
+    char err[256];
+    config_init(&cfg);
+    assert_string_equal(cfg.endpoint, "https://zim-api.zego.im");
+    assert_string_equal(cfg.topic[TOPIC_DLQ], "zim.dlq");
+    assert_int_equal(cfg.max_inflight, 64);
+    assert_string_equal(config_kafka_get(&cfg, "group.id"), "zimbridge");
+    assert_int_equal(
+        config_set(&cfg, "http.max_inflight", "1024", err, sizeof(err)), 0);
+    assert_int_equal(
+        config_set(&cfg, "http.max_inflight", "1025", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(
+        config_set(&cfg, "http.max_inflight", "12x", err, sizeof(err)), -1);
+    assert_int_equal(
+        config_set(&cfg, "zim.app_id", "4294967295", err, sizeof(err)), 0);
+    assert_int_equal(cfg.app_id, 4294967295u);
+    assert_int_equal(
+        config_set(&cfg, "zim.app_id", "4294967296", err, sizeof(err)), -1);
+    assert_int_equal(config_set(&cfg, "log.level", "loud", err, sizeof(err)),
+                     -1);
+    assert_int_equal(config_set(&cfg, "zim.appid", "1", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown setting 'zim.appid'"));
+    config_free(&cfg);
+}
+
+static void test_file_env_and_dump(void **s)
+{
+    (void)s;
+    char path[] = "/tmp/zbcfgXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("# comment\n\n kafka.bootstrap.servers = 127.0.0.1:1 \n"
+          "zim.app_id=42\nzim.server_secret = s3cr3t-value\n"
+          "kafka.sasl.password = hunter2\ntopics.peer = a.b\n",
+          f);
+    fclose(f);
+    struct config cfg;
+    char err[256];
+    config_init(&cfg);
+    assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), 0);
+    char *env[] = {"PATH=/bin", "ZIMBRIDGE_ZIM_APP_ID=77",
+                   "ZIMBRIDGE_KAFKA_CLIENT_ID=zb-test",
+                   "ZIMBRIDGE_TOPICS_PEER=from.env", NULL};
+    assert_int_equal(config_load_env(&cfg, env, err, sizeof(err)), 0);
+    assert_int_equal(cfg.app_id, 77);
+    assert_string_equal(cfg.topic[TOPIC_PEER], "from.env");
+    assert_string_equal(config_kafka_get(&cfg, "client.id"), "zb-test");
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+
+    char *dump = NULL;
+    size_t dlen = 0;
+    FILE *m = open_memstream(&dump, &dlen);
+    config_dump(&cfg, m);
+    fclose(m);
+    assert_null(strstr(dump, "s3cr3t"));
+    assert_null(strstr(dump, "hunter2"));
+    assert_non_null(strstr(dump, "zim.server_secret = [redacted]"));
+    assert_non_null(strstr(dump, "kafka.sasl.password = [redacted]"));
+    assert_non_null(strstr(dump, "zim.app_id = 77"));
+    free(dump);
+    config_free(&cfg);
+
+    char *bad[] = {"ZIMBRIDGE_ZIM_APPID=1", NULL};
+    config_init(&cfg);
+    assert_int_equal(config_load_env(&cfg, bad, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "ZIMBRIDGE_ZIM_APPID"));
+    config_free(&cfg);
+
+    f = fopen(path, "w");
+    fputs("zim.app_id = 1\nnonsense line\n", f);
+    fclose(f);
+    config_init(&cfg);
+    assert_int_equal(config_load_file(&cfg, path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2:"));
+    config_free(&cfg);
+    unlink(path);
+}
+
+static void test_finish_requires(void **s)
+{
+    (void)s;
+    struct config cfg;
+    char err[256];
+    config_init(&cfg);
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "zim.app_id"));
+    config_set(&cfg, "zim.app_id", "1", err, sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "bootstrap.servers"));
+    config_set(&cfg, "kafka.bootstrap.servers", "x:1", err, sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "secret"));
+    config_set(&cfg, "zim.server_secret_file", "/nonexistent/zb", err,
+               sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent/zb"));
+    config_free(&cfg);
+
+    config_init(&cfg);
+    config_set(&cfg, "zim.app_id", "1", err, sizeof(err));
+    config_set(&cfg, "kafka.bootstrap.servers", "x:1", err, sizeof(err));
+    config_set(&cfg, "zim.server_secret", "s", err, sizeof(err));
+    config_set(&cfg, "zim.endpoint", "ftp://x", err, sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "zim.endpoint"));
+    config_set(&cfg, "zim.endpoint", "https://", err, sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    config_set(&cfg, "zim.endpoint", "https://zim-api-fra.zego.im", err,
+               sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+    config_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_ranges),
+        cmocka_unit_test(test_file_env_and_dump),
+        cmocka_unit_test(test_finish_requires),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

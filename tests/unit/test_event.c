@@ -1,0 +1,710 @@
+/* test_event.c - every validation rule, at its boundary: one event that
+ * passes just inside it and one that fails just past it, with the field
+ * path and code asserted.
+ *
+ * Event texts are templates: {cN} expands to the character c repeated N
+ * times, {TO N} to N distinct quoted user IDs. JSON inside MessageBody
+ * strings is written with \" escapes, as producers must. */
+#include "config.h"
+#include "event.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OK NULL /* want: valid */
+
+struct tcase {
+    enum event_kind kind;
+    const char *json;
+    const char *field; /* OK, or the field path of the rejection */
+    int64_t code;
+};
+
+static char *expand(const char *t)
+{
+    size_t cap = strlen(t) + 70000, n = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    for (const char *p = t; *p;) {
+        if (p[0] == '{' && strncmp(p, "{TO ", 4) == 0) {
+            int count = atoi(p + 4);
+            for (int i = 0; i < count; i++)
+                n += (size_t)snprintf(out + n, cap - n, "%s\"r%d\"",
+                                      i ? "," : "", i);
+            p = strchr(p, '}') + 1;
+        } else if (p[0] == '{' && p[1] && p[2] >= '0' && p[2] <= '9') {
+            char c = p[1];
+            int count = atoi(p + 2);
+            memset(out + n, c, (size_t)count);
+            n += (size_t)count;
+            p = strchr(p, '}') + 1;
+        } else {
+            out[n++] = *p++;
+        }
+        assert_true(n < cap - 100);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static struct event_limits limits(void)
+{
+    struct config cfg;
+    struct event_limits lim;
+    config_init(&cfg);
+    config_event_limits(&cfg, &lim);
+    config_free(&cfg);
+    return lim;
+}
+
+static void run_table(const struct tcase *t, size_t n,
+                      const struct event_limits *lim)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *json = expand(t[i].json);
+        struct event ev;
+        struct event_error err;
+        int rc = event_parse(&ev, t[i].kind, json, strlen(json), lim, &err);
+        if (t[i].field == OK) {
+            if (rc != 0)
+                fail_msg("case %zu: want valid, got field '%s' code %lld: "
+                         "%s\n  %s",
+                         i, err.field, (long long)err.code, err.message,
+                         t[i].json);
+            event_free(&ev);
+        } else {
+            if (rc == 0)
+                fail_msg("case %zu: want invalid %s, got valid\n  %s", i,
+                         t[i].field, t[i].json);
+            if (strcmp(err.field, t[i].field) != 0 || err.code != t[i].code)
+                fail_msg("case %zu: want field '%s' code %lld, got '%s' "
+                         "%lld (%s)\n  %s",
+                         i, t[i].field, (long long)t[i].code, err.field,
+                         (long long)err.code, err.message, t[i].json);
+            assert_true(strlen(err.message) > 5);
+        }
+        free(json);
+    }
+}
+
+#define P          EVENT_PEER
+#define G          EVENT_GROUP
+#define B          EVENT_BROADCAST
+#define BAD        ZIM_CODE_BAD_PARAM
+#define PEER_HEAD  "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
+#define PEER(rest) PEER_HEAD "\"MessageType\":1,\"Priority\":1," rest "}"
+#define PEER_MSG(msg)                                                          \
+    PEER_HEAD "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{"             \
+              "\"Message\":\"" msg "\"}}"
+
+static const struct tcase ids[] = {
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\"}"), OK, 0},
+    /* FromUserId: 1..32 bytes, charset */
+    {P,
+     "{\"FromUserId\":\"{a32}\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     OK, 0},
+    {P,
+     "{\"FromUserId\":\"{a33}\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "FromUserId", ZIM_CODE_USERID_TOO_LONG},
+    {P,
+     "{\"FromUserId\":\"\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "FromUserId", BAD},
+    {P,
+     "{\"FromUserId\":\"!#$%&()+-:;<=.>?@[]^_ {}|~Az09\",\"ToUserId\":"
+     "[\"u2\"],\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+     "{\"Message\":\"hi\"}}",
+     OK, 0},
+    {P,
+     "{\"FromUserId\":\"u/1\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "FromUserId", BAD},
+    {P,
+     "{\"FromUserId\":\"u\\u00001\",\"ToUserId\":[\"u2\"],"
+     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+     "\"hi\"}}",
+     "FromUserId", BAD},
+    {P,
+     "{\"FromUserId\":\"u\\r\\n1\",\"ToUserId\":[\"u2\"],"
+     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+     "\"hi\"}}",
+     "FromUserId", BAD},
+    {P,
+     "{\"FromUserId\":\"\xc3\xa9\",\"ToUserId\":[\"u2\"],"
+     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+     "\"hi\"}}",
+     "FromUserId", BAD},
+    {P,
+     "{\"FromUserId\":7,\"ToUserId\":[\"u2\"],\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "FromUserId", BAD},
+    /* ToUserId: 1..100 entries, each an ID, never FromUserId */
+    {P,
+     "{\"FromUserId\":\"u1\",\"ToUserId\":[{TO 100}],\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     OK, 0},
+    {P,
+     "{\"FromUserId\":\"u1\",\"ToUserId\":[{TO 101}],\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "ToUserId", ZIM_CODE_TOO_MANY_USERS},
+    {P,
+     "{\"FromUserId\":\"u1\",\"ToUserId\":[],\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "ToUserId", BAD},
+    {P,
+     "{\"FromUserId\":\"u1\",\"ToUserId\":[\"a\",\"b\",\"c\",\"d/\"],"
+     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+     "\"hi\"}}",
+     "ToUserId[3]", BAD},
+    {P,
+     "{\"FromUserId\":\"u1\",\"ToUserId\":[\"{b32}\",\"{b33}\"],"
+     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+     "\"hi\"}}",
+     "ToUserId[1]", ZIM_CODE_USERID_TOO_LONG},
+    {P,
+     "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\",\"u1\"],"
+     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+     "\"hi\"}}",
+     "ToUserId[1]", ZIM_CODE_SEND_TO_SELF},
+    {P,
+     "{\"FromUserId\":\"u1\",\"ToUserId\":\"u2\",\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "ToUserId", BAD},
+    {P,
+     "{\"FromUserId\":\"u1\",\"MessageType\":1,\"Priority\":1,"
+     "\"MessageBody\":{\"Message\":\"hi\"}}",
+     "ToUserId", BAD},
+    /* GroupId: 1..32 bytes, charset; ReceiverUserIds entries */
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"{g32}\",\"MessageType\":1,"
+     "\"Priority\":2,\"MessageBody\":{\"Message\":\"hi\"}}",
+     OK, 0},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"{g33}\",\"MessageType\":1,"
+     "\"Priority\":2,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "GroupId", BAD},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"#server made\",\"MessageType\":"
+     "1,\"Priority\":2,\"MessageBody\":{\"Message\":\"hi\"}}",
+     OK, 0},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g\\\\1\",\"MessageType\":1,"
+     "\"Priority\":2,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "GroupId", BAD},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":1,"
+     "\"Priority\":2,\"MessageBody\":{\"Message\":\"hi\"},"
+     "\"SendMsgOptions\":{\"NoUnread\":true,\"TargetOption\":{"
+     "\"ReceiverUserIds\":[\"a\",\"{b32}\"],\"Inclusive\":true}}}",
+     OK, 0},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":1,"
+     "\"Priority\":2,\"MessageBody\":{\"Message\":\"hi\"},"
+     "\"SendMsgOptions\":{\"TargetOption\":{"
+     "\"ReceiverUserIds\":[\"a\",\"{b33}\"]}}}",
+     "SendMsgOptions.TargetOption.ReceiverUserIds[1]",
+     ZIM_CODE_USERID_TOO_LONG},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":1,"
+     "\"Priority\":2,\"MessageBody\":{\"Message\":\"hi\"},"
+     "\"SendMsgOptions\":{\"TargetOption\":{\"Inclusive\":\"true\"}}}",
+     "SendMsgOptions.TargetOption.Inclusive", BAD},
+    {G,
+     "{\"FromUserId\":\"u1\",\"MessageType\":1,\"Priority\":2,"
+     "\"MessageBody\":{\"Message\":\"hi\"}}",
+     "GroupId", BAD},
+};
+
+static const struct tcase enums[] = {
+    /* Priority: required 1..3 on peer and group, absent on broadcast */
+    {P,
+     PEER_HEAD "\"MessageType\":1,\"Priority\":3,\"MessageBody\":"
+               "{\"Message\":\"hi\"}}",
+     OK, 0},
+    {P,
+     PEER_HEAD "\"MessageType\":1,\"Priority\":4,\"MessageBody\":"
+               "{\"Message\":\"hi\"}}",
+     "Priority", BAD},
+    {P,
+     PEER_HEAD "\"MessageType\":1,\"Priority\":0,\"MessageBody\":"
+               "{\"Message\":\"hi\"}}",
+     "Priority", BAD},
+    {P, PEER_HEAD "\"MessageType\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "Priority", BAD},
+    {P,
+     PEER_HEAD "\"MessageType\":1,\"Priority\":\"1\",\"MessageBody\":"
+               "{\"Message\":\"hi\"}}",
+     "Priority", BAD},
+    {P,
+     PEER_HEAD "\"MessageType\":1,\"Priority\":1.0,\"MessageBody\":"
+               "{\"Message\":\"hi\"}}",
+     "Priority", BAD},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":1,"
+     "\"MessageBody\":{\"Message\":\"hi\"}}",
+     "Priority", BAD},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":1,\"Priority\":1,"
+     "\"MessageBody\":{\"Message\":\"hi\"}}",
+     "Priority", ZB_CODE_UNKNOWN_FIELD},
+    /* MessageType per conversation type */
+    {P,
+     PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":"
+               "{\"Message\":\"cmd\"}}",
+     OK, 0},
+    {P,
+     PEER_HEAD "\"MessageType\":20,\"Priority\":1,\"MessageBody\":"
+               "{\"Message\":\"hi\"}}",
+     "MessageType", BAD},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":20,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}",
+     "MessageType", BAD},
+    {P,
+     PEER_HEAD "\"MessageType\":3,\"Priority\":1,\"MessageBody\":"
+               "{\"Message\":\"hi\"}}",
+     "MessageType", BAD},
+    {P,
+     PEER_HEAD "\"MessageType\":\"1\",\"Priority\":1,\"MessageBody\":"
+               "{\"Message\":\"hi\"}}",
+     "MessageType", BAD},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":14,\"MessageBody\":"
+     "{\"Message\":\"{\\\"Uid\\\":\\\"v\\\",\\\"Url\\\":\\\"https://x/v."
+     "mp4\\\",\\\"FileName\\\":\\\"v.mp4\\\"}\"}}",
+     OK, 0},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":2,\"MessageBody\":"
+     "{\"Message\":\"cmd\"}}",
+     "MessageType", BAD},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":10,\"MessageBody\":"
+     "{\"Message\":\"x\"}}",
+     "MessageType", BAD},
+    /* The docs' own broadcast example sends SubMsgType 0 with type 1. */
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":1,\"MessageBody\":"
+     "{\"Message\":\"hello world\",\"ExtendedData\":\"s\"},"
+     "\"SubMsgType\":0,\"PushType\":0}",
+     OK, 0},
+    /* PushType 0..2 */
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":1,\"MessageBody\":"
+     "{\"Message\":\"hi\"},\"PushType\":2}",
+     OK, 0},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":1,\"MessageBody\":"
+     "{\"Message\":\"hi\"},\"PushType\":3}",
+     "PushType", BAD},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":1,\"MessageBody\":"
+     "{\"Message\":\"hi\"},\"PushType\":-1}",
+     "PushType", BAD},
+    /* SenderUnaware 0..1 (peer only) */
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\"},\"SenderUnaware\":1"), OK,
+     0},
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\"},\"SenderUnaware\":2"),
+     "SenderUnaware", BAD},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"},"
+     "\"SenderUnaware\":0}",
+     "SenderUnaware", ZB_CODE_UNKNOWN_FIELD},
+    /* SendMsgOptions.NoUnread is a bool */
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\"},\"SendMsgOptions\":"
+          "{\"NoUnread\":false}"),
+     OK, 0},
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\"},\"SendMsgOptions\":"
+          "{\"NoUnread\":1}"),
+     "SendMsgOptions.NoUnread", BAD},
+};
+
+#define CUSTOM(rest)                                                           \
+    PEER_HEAD "\"MessageType\":200,\"Priority\":1,\"MessageBody\":"            \
+              "{\"Message\":\"c\"}" rest "}"
+
+static const struct tcase custom[] = {
+    /* SubMsgType: required with 200, range 0..200 */
+    {P, CUSTOM(",\"SubMsgType\":200"), OK, 0},
+    {P, CUSTOM(",\"SubMsgType\":0"), OK, 0},
+    {P, CUSTOM(",\"SubMsgType\":201"), "SubMsgType", BAD},
+    {P, CUSTOM(",\"SubMsgType\":-1"), "SubMsgType", BAD},
+    {P, CUSTOM(""), "SubMsgType", BAD},
+    /* SearchedContent: only with 200, at most 64 bytes */
+    {P, CUSTOM(",\"SubMsgType\":1,\"SearchedContent\":\"{s64}\""), OK, 0},
+    {P, CUSTOM(",\"SubMsgType\":1,\"SearchedContent\":\"{s65}\""),
+     "SearchedContent", BAD},
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\"},\"SearchedContent\":"
+          "\"x\""),
+     "SearchedContent", BAD},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":200,"
+     "\"Priority\":1,\"SubMsgType\":5,\"SearchedContent\":\"{s64}\","
+     "\"MessageBody\":{\"Message\":\"c\"}}",
+     OK, 0},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":200,\"SubMsgType\":3,"
+     "\"MessageBody\":{\"Message\":\"c\"}}",
+     OK, 0},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":200,"
+     "\"MessageBody\":{\"Message\":\"c\"}}",
+     "SubMsgType", BAD},
+};
+
+static const struct tcase sizes[] = {
+    /* Message: non-empty, at most 2048 bytes by default */
+    {P, PEER_MSG("{m2048}"), OK, 0},
+    {P, PEER_MSG("{m2049}"), "MessageBody.Message", ZIM_CODE_TOO_LARGE},
+    {P, PEER_MSG(""), "MessageBody.Message", BAD},
+    {P, PEER("\"MessageBody\":{\"Message\":7}"), "MessageBody.Message", BAD},
+    {P, PEER("\"MessageBody\":{}"), "MessageBody.Message", BAD},
+    {P, PEER("\"MessageBody\":\"hi\""), "MessageBody", BAD},
+    {P, PEER_HEAD "\"MessageType\":1,\"Priority\":1}", "MessageBody", BAD},
+    /* ExtendedData: at most 1024 bytes */
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\",\"ExtendedData\":"
+          "\"{e1024}\"}"),
+     OK, 0},
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\",\"ExtendedData\":"
+          "\"{e1025}\"}"),
+     "MessageBody.ExtendedData", ZIM_CODE_TOO_LARGE},
+    /* HasReceipt 0..1; OfflinePush fields */
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\",\"HasReceipt\":1}"), OK, 0},
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\",\"HasReceipt\":2}"),
+     "MessageBody.HasReceipt", BAD},
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\",\"OfflinePush\":{"
+          "\"Enable\":1,\"Title\":\"T\",\"Content\":\"C\",\"Payload\":"
+          "\"p\",\"EnableBadge\":true,\"BadgeIncrement\":150,"
+          "\"ThreadId\":\"t\",\"PushImageInfo\":{\"Apns\":{\"Image\":"
+          "\"https://i\"},\"Android\":{\"FCM\":{\"Icon\":\"x\"}}}}}"),
+     OK, 0},
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\",\"OfflinePush\":{"
+          "\"Enable\":2}}"),
+     "MessageBody.OfflinePush.Enable", BAD},
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\",\"OfflinePush\":{"
+          "\"Titel\":\"T\"}}"),
+     "MessageBody.OfflinePush.Titel", ZB_CODE_UNKNOWN_FIELD},
+    {P,
+     PEER("\"MessageBody\":{\"Message\":\"hi\",\"OfflinePush\":{"
+          "\"PushImageInfo\":{\"Android\":{\"HuaWei\":{\"Image\":3}}}}}"),
+     "MessageBody.OfflinePush.PushImageInfo.Android.HuaWei.Image", BAD},
+    /* Command messages: IsBase64, decoded length counts */
+    {P,
+     PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"aGVsbG8=\",\"IsBase64\":1}}",
+     OK, 0},
+    {P,
+     PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"aGVsbG8\",\"IsBase64\":1}}",
+     "MessageBody.Message", ZIM_CODE_BAD_BASE64},
+    {P,
+     PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"aGV*bG8=\",\"IsBase64\":1}}",
+     "MessageBody.Message", ZIM_CODE_BAD_BASE64},
+    {P,
+     PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"{A2728}AA==\",\"IsBase64\":1}}",
+     OK, 0}, /* 2048 */
+    {P,
+     PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"{A2732}\",\"IsBase64\":1}}",
+     "MessageBody.Message", ZIM_CODE_TOO_LARGE}, /* 2049 decoded */
+    {P,
+     PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"x\",\"IsBase64\":2}}",
+     "MessageBody.IsBase64", BAD},
+    {P,
+     PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"x\",\"HasReceipt\":1}}",
+     "MessageBody.HasReceipt", ZB_CODE_UNKNOWN_FIELD},
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\",\"IsBase64\":0}"),
+     "MessageBody.IsBase64", ZB_CODE_UNKNOWN_FIELD},
+};
+
+#define IMG(inner)                                                             \
+    PEER_HEAD "\"MessageType\":11,\"Priority\":1,\"MessageBody\":"             \
+              "{\"Message\":\"" inner "\"}}"
+#define IMG_OK_ORIGIN                                                          \
+    "\\\"Origin\\\":{\\\"Url\\\":\\\"u\\\",\\\"Width\\\":1,\\\"Height\\\":2}"
+
+static const struct tcase media[] = {
+    {P,
+     IMG("{\\\"Uid\\\":\\\"i1\\\"," IMG_OK_ORIGIN
+         ",\\\"FileName\\\":\\\"a.png\\\",\\\"Size\\\":10}"),
+     OK, 0},
+    {P,
+     IMG("{\\\"Uid\\\":\\\"i1\\\",\\\"Origin\\\":{\\\"Url\\\":\\\"{u500}"
+         "\\\",\\\"Width\\\":1,\\\"Height\\\":2},\\\"FileName\\\":"
+         "\\\"a.png\\\"}"),
+     OK, 0},
+    {P,
+     IMG("{\\\"Uid\\\":\\\"i1\\\",\\\"Origin\\\":{\\\"Url\\\":\\\"{u501}"
+         "\\\",\\\"Width\\\":1,\\\"Height\\\":2},\\\"FileName\\\":"
+         "\\\"a.png\\\"}"),
+     "MessageBody.Message.Origin.Url", BAD},
+    {P,
+     IMG("{\\\"Uid\\\":\\\"i1\\\"," IMG_OK_ORIGIN ",\\\"FileName\\\":"
+         "\\\"{f150}\\\"}"),
+     OK, 0},
+    {P,
+     IMG("{\\\"Uid\\\":\\\"i1\\\"," IMG_OK_ORIGIN ",\\\"FileName\\\":"
+         "\\\"{f151}\\\"}"),
+     "MessageBody.Message.FileName", BAD},
+    {P, IMG("{" IMG_OK_ORIGIN ",\\\"FileName\\\":\\\"a\\\"}"),
+     "MessageBody.Message.Uid", BAD},
+    {P,
+     IMG("{\\\"Uid\\\":\\\"i1\\\",\\\"Origin\\\":{\\\"Url\\\":\\\"u\\\"},"
+         "\\\"FileName\\\":\\\"a\\\"}"),
+     "MessageBody.Message.Origin.Width", BAD},
+    {P,
+     IMG("{\\\"Uid\\\":\\\"i1\\\"," IMG_OK_ORIGIN ",\\\"FileName\\\":"
+         "\\\"a\\\",\\\"FileDownloadUrl\\\":\\\"x\\\"}"),
+     "MessageBody.Message.FileDownloadUrl", ZB_CODE_UNKNOWN_FIELD},
+    {P, IMG("not json"), "MessageBody.Message", BAD},
+    {P, IMG("[1]"), "MessageBody.Message", BAD},
+    {P,
+     IMG("{\\\"Uid\\\":\\\"i1\\\"," IMG_OK_ORIGIN ",\\\"FileName\\\":"
+         "\\\"a\\\",\\\"Thumbnail\\\":{\\\"Url\\\":\\\"{u501}\\\"}}"),
+     "MessageBody.Message.Thumbnail.Url", BAD},
+    /* file, audio, video */
+    {P,
+     PEER_HEAD "\"MessageType\":12,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"{\\\"Uid\\\":\\\"f\\\",\\\"Url\\\":\\\"u\\\","
+               "\\\"FileName\\\":\\\"f.pdf\\\",\\\"Size\\\":1}\"}}",
+     OK, 0},
+    {P,
+     PEER_HEAD
+     "\"MessageType\":12,\"Priority\":1,\"MessageBody\":{"
+     "\"Message\":\"{\\\"Uid\\\":\\\"f\\\",\\\"FileName\\\":\\\"f\\\"}\"}}",
+     "MessageBody.Message.Url", BAD},
+    {P,
+     PEER_HEAD "\"MessageType\":13,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"{\\\"Uid\\\":\\\"a\\\",\\\"Url\\\":\\\"u\\\","
+               "\\\"FileName\\\":\\\"a.m4a\\\",\\\"MediaDuration\\\":3}\"}}",
+     OK, 0},
+    {P,
+     PEER_HEAD "\"MessageType\":13,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"{\\\"Uid\\\":\\\"a\\\",\\\"Url\\\":\\\"u\\\","
+               "\\\"FileName\\\":\\\"a\\\",\\\"MediaDuration\\\":-3}\"}}",
+     "MessageBody.Message.MediaDuration", BAD},
+    {P,
+     PEER_HEAD
+     "\"MessageType\":14,\"Priority\":1,\"MessageBody\":{"
+     "\"Message\":\"{\\\"Uid\\\":\\\"v\\\",\\\"Url\\\":\\\"u\\\","
+     "\\\"FileName\\\":\\\"v\\\",\\\"Thumbnail\\\":{\\\"Url\\\":\\\"t\\\","
+     "\\\"Width\\\":1,\\\"Height\\\":1}}\"}}",
+     OK, 0},
+    {P,
+     PEER_HEAD
+     "\"MessageType\":14,\"Priority\":1,\"MessageBody\":{"
+     "\"Message\":\"{\\\"Uid\\\":\\\"v\\\",\\\"Url\\\":\\\"u\\\","
+     "\\\"FileName\\\":\\\"v\\\",\\\"Thumbnail\\\":{\\\"Url\\\":\\\"t\\\","
+     "\\\"Width\\\":0,\\\"Height\\\":1}}\"}}",
+     "MessageBody.Message.Thumbnail.Width", BAD},
+};
+
+#define MULTI(inner)                                                           \
+    PEER_HEAD "\"MessageType\":10,\"Priority\":1,\"MessageBody\":"             \
+              "{\"Message\":\"{\\\"MultiMsg\\\":[" inner "]}\"}}"
+#define ITEM_TXT "{\\\"MsgType\\\":1,\\\"Msg\\\":\\\"t\\\"}"
+#define ITEMS5   ITEM_TXT "," ITEM_TXT "," ITEM_TXT "," ITEM_TXT "," ITEM_TXT
+
+static const struct tcase multi[] = {
+    {P, MULTI(ITEMS5 "," ITEMS5 "," ITEMS5 "," ITEMS5), OK, 0}, /* 20 */
+    {P, MULTI(ITEMS5 "," ITEMS5 "," ITEMS5 "," ITEMS5 "," ITEM_TXT),
+     "MessageBody.Message.MultiMsg", BAD}, /* 21 */
+    {P, MULTI(""), "MessageBody.Message.MultiMsg", BAD},
+    {P, MULTI(ITEM_TXT ",{\\\"MsgType\\\":2,\\\"Msg\\\":\\\"c\\\"}"),
+     "MessageBody.Message.MultiMsg[1].MsgType", BAD},
+    {P, MULTI("{\\\"MsgType\\\":200,\\\"Msg\\\":\\\"c\\\"}"),
+     "MessageBody.Message.MultiMsg[0].SubMsgType", BAD},
+    {P,
+     MULTI("{\\\"MsgType\\\":200,\\\"SubMsgType\\\":2,\\\"Msg\\\":\\\"c"
+           "\\\",\\\"SearchedContent\\\":\\\"{s64}\\\"}"),
+     OK, 0},
+    {P,
+     MULTI("{\\\"MsgType\\\":200,\\\"SubMsgType\\\":2,\\\"Msg\\\":\\\"c"
+           "\\\",\\\"SearchedContent\\\":\\\"{s65}\\\"}"),
+     "MessageBody.Message.MultiMsg[0].SearchedContent", BAD},
+    {P,
+     MULTI("{\\\"MsgType\\\":1,\\\"Msg\\\":\\\"c\\\",\\\"SearchedContent"
+           "\\\":\\\"s\\\"}"),
+     "MessageBody.Message.MultiMsg[0].SearchedContent", BAD},
+    /* An image item: Msg is itself JSON (escaped twice). */
+    {P,
+     MULTI(ITEM_TXT
+           ",{\\\"MsgType\\\":11,\\\"Msg\\\":\\\"{\\\\\\\"Uid"
+           "\\\\\\\":\\\\\\\"i\\\\\\\",\\\\\\\"Origin\\\\\\\":{\\\\\\\"Url"
+           "\\\\\\\":\\\\\\\"u\\\\\\\",\\\\\\\"Width\\\\\\\":1,\\\\\\\""
+           "Height\\\\\\\":1},\\\\\\\"FileName\\\\\\\":\\\\\\\"f\\\\\\\"}"
+           "\\\"}"),
+     OK, 0},
+    {P,
+     MULTI(ITEM_TXT
+           ",{\\\"MsgType\\\":11,\\\"Msg\\\":\\\"{\\\\\\\"Uid"
+           "\\\\\\\":\\\\\\\"i\\\\\\\",\\\\\\\"FileName\\\\\\\":\\\\\\\"f"
+           "\\\\\\\"}\\\"}"),
+     "MessageBody.Message.MultiMsg[1].Msg.Origin", BAD},
+    /* Size limit for type 10 is 5120: 37 bytes of frame + the text. */
+    {P, MULTI("{\\\"MsgType\\\":1,\\\"Msg\\\":\\\"{t5083}\\\"}"), OK, 0},
+    {P, MULTI("{\\\"MsgType\\\":1,\\\"Msg\\\":\\\"{t5084}\\\"}"),
+     "MessageBody.Message", ZIM_CODE_TOO_LARGE},
+};
+
+static const struct tcase records[] = {
+    {P, "not json", "", ZB_CODE_UNREADABLE},
+    {P, "", "", ZB_CODE_UNREADABLE},
+    {P, "[1,2]", "", ZB_CODE_UNREADABLE},
+    {P, "\"str\"", "", ZB_CODE_UNREADABLE},
+    {P, "{\"FromUserId\":\"u1\"", "", ZB_CODE_UNREADABLE},
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\"}") "x", "",
+     ZB_CODE_UNREADABLE},
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\"}") " \n", OK, 0},
+    {P, PEER("\"MessageBody\":{\"Message\":\"\xff\xfe\"}"), "",
+     ZB_CODE_UNREADABLE},
+    {P, "{\"a\":{a20000}", "", ZB_CODE_UNREADABLE},
+    {P, "{[20}1{]20}", "", ZB_CODE_UNREADABLE}, /* 20 deep */
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\"},\"ToUserID\":[\"x\"]"),
+     "ToUserID", ZB_CODE_UNKNOWN_FIELD},
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\"},\"Extra\":null"), "Extra",
+     ZB_CODE_UNKNOWN_FIELD},
+    {P, PEER("\"MessageBody\":null"), "MessageBody", BAD},
+    {P, PEER("\"MessageBody\":{\"Message\":\"{m40000}\"}"), "",
+     ZB_CODE_UNREADABLE}, /* over the 40000-byte limit set below */
+};
+
+static void test_ids(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    run_table(ids, sizeof(ids) / sizeof(ids[0]), &lim);
+}
+
+static void test_enums(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    run_table(enums, sizeof(enums) / sizeof(enums[0]), &lim);
+}
+
+static void test_custom(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    run_table(custom, sizeof(custom) / sizeof(custom[0]), &lim);
+}
+
+static void test_sizes(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    run_table(sizes, sizeof(sizes) / sizeof(sizes[0]), &lim);
+}
+
+static void test_media(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    run_table(media, sizeof(media) / sizeof(media[0]), &lim);
+}
+
+static void test_multi(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    run_table(multi, sizeof(multi) / sizeof(multi[0]), &lim);
+}
+
+static void test_records(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    lim.max_record_bytes = 40000;
+    run_table(records, sizeof(records) / sizeof(records[0]), &lim);
+}
+
+/* Settings move the limits: raised message size, unknown fields passed. */
+static void test_settings_change_rules(void **s)
+{
+    (void)s;
+    struct config cfg;
+    char err[256];
+    config_init(&cfg);
+    assert_int_equal(
+        config_set(&cfg, "event.max_message_bytes", "4096", err, sizeof(err)),
+        0);
+    assert_int_equal(
+        config_set(&cfg, "event.unknown_fields", "pass", err, sizeof(err)), 0);
+    struct event_limits lim;
+    config_event_limits(&cfg, &lim);
+    config_free(&cfg);
+    static const struct tcase t[] = {
+        {P, PEER_MSG("{m4096}"), OK, 0},
+        {P, PEER_MSG("{m4097}"), "MessageBody.Message", ZIM_CODE_TOO_LARGE},
+        {P,
+         PEER("\"MessageBody\":{\"Message\":\"hi\",\"Future\":1},"
+              "\"ToUserID\":[\"x\"]"),
+         OK, 0},
+    };
+    run_table(t, sizeof(t) / sizeof(t[0]), &lim);
+}
+
+/* What the bridge reads from a valid event. */
+static void test_accessors(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    struct event ev;
+    struct event_error err;
+    const char *g = "{\"FromUserId\":\"alice\",\"GroupId\":\"room 7\","
+                    "\"MessageType\":1,\"Priority\":3,\"MessageBody\":"
+                    "{\"Message\":\"hi\"}}";
+    assert_int_equal(event_parse(&ev, EVENT_GROUP, g, strlen(g), &lim, &err),
+                     0);
+    assert_string_equal(ev.from, "alice");
+    assert_string_equal(ev.group_id, "room 7");
+    assert_int_equal(ev.priority, 3);
+    assert_int_equal(ev.message_type, 1);
+    assert_null(ev.to);
+    event_free(&ev);
+    assert_null(ev.root);
+    assert_string_equal(event_kind_action(EVENT_BROADCAST),
+                        "SendMessageToAllUsers");
+    enum event_kind k;
+    assert_int_equal(event_kind_parse("group", &k), 0);
+    assert_int_equal(k, EVENT_GROUP);
+    assert_int_equal(event_kind_parse("room", &k), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_enums),
+        cmocka_unit_test(test_custom),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_media),
+        cmocka_unit_test(test_multi),
+        cmocka_unit_test(test_records),
+        cmocka_unit_test(test_settings_change_rules),
+        cmocka_unit_test(test_accessors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
