@@ -21,7 +21,8 @@ int buf_append(struct buf *b, const void *p, size_t n); /* 0 or -1 */
 int buf_puts(struct buf *b, const char *s);             /* 0 or -1 */
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))); /* 0 or -1 */
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Appends s as a JSON string literal, quotes included. 0 or -1. */
 int buf_json_str(struct buf *b, const char *s, size_t n);
 
