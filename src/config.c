@@ -210,6 +210,8 @@ void config_init(struct config *cfg)
         if (settings[i].def)
             set_one(cfg, &settings[i], settings[i].def, err, sizeof(err));
     kafka_set(cfg, "group.id", "zimbridge", err, sizeof(err));
+    /* A new group starts at the beginning: a backlog is work to do. */
+    kafka_set(cfg, "auto.offset.reset", "earliest", err, sizeof(err));
 }
 
 void config_free(struct config *cfg)
@@ -483,7 +485,10 @@ void config_write_example(FILE *out)
             "kafka.bootstrap.servers = 127.0.0.1:9092\n"
             "# Consumer group shared by all replicas. Env: "
             "ZIMBRIDGE_KAFKA_GROUP_ID\n"
-            "# kafka.group.id = zimbridge\n");
+            "# kafka.group.id = zimbridge\n"
+            "# Where a new group starts. Env: "
+            "ZIMBRIDGE_KAFKA_AUTO_OFFSET_RESET\n"
+            "# kafka.auto.offset.reset = earliest\n");
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const struct setting *s = &settings[i];
         env_name(s->key, name, sizeof(name));

@@ -3,13 +3,20 @@
 #include "config.h"
 #include "event.h"
 #include "log.h"
+#include "service.h"
 #include "zim_sign.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+extern char **environ;
 
 #ifndef ZB_VERSION
 #define ZB_VERSION "0.0.0-dev"
@@ -275,12 +282,86 @@ static int cmd_sign(int argc, char **argv)
     return 0;
 }
 
+static const char usage_run[] =
+    "usage: zimbridge run [--config FILE] [--check-config]\n"
+    "\n"
+    "Consumes the peer, group and broadcast topics, calls ZIM, and writes\n"
+    "one reply record per event and one dead-letter record per failure.\n"
+    "Settings come from FILE (key = value) and ZIMBRIDGE_* environment\n"
+    "variables, which win; see config/zimbridge.conf.example.\n"
+    "\n"
+    "  -c, --config FILE   the configuration file (optional)\n"
+    "      --check-config  validate, print the effective settings with\n"
+    "                      secrets [redacted], and exit (0 valid, 2 not)\n"
+    "\n"
+    "SIGTERM or SIGINT: drain in-flight calls (shutdown.drain_ms), commit,\n"
+    "and exit; a second signal exits at once.\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    if (stop_requested)
+        _exit(EXIT_FAILURE); /* second signal: the operator insists */
+    stop_requested = sig;
+}
+
 static int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "run: not built yet (see issue 'The bridge')\n");
-    return 2;
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *path = NULL;
+    int check = 0, c, rc = 2;
+    char err[512];
+    struct config cfg;
+    config_init(&cfg);
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'C':
+            check = 1;
+            break;
+        case 'h':
+            fputs(usage_run, stdout);
+            rc = 0;
+            goto out;
+        default:
+            fputs(usage_run, stderr);
+            goto out;
+        }
+    }
+    if (optind != argc) {
+        fputs(usage_run, stderr);
+        goto out;
+    }
+    if ((path && config_load_file(&cfg, path, err, sizeof(err)) == -1) ||
+        config_load_env(&cfg, environ, err, sizeof(err)) == -1 ||
+        config_finish(&cfg, err, sizeof(err)) == -1) {
+        fprintf(stderr, "zimbridge: configuration: %s\n", err);
+        goto out;
+    }
+    if (check) {
+        config_dump(&cfg, stdout);
+        rc = 0;
+        goto out;
+    }
+    log_setup((enum log_level)cfg.log_level, (enum log_format)cfg.log_format);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = service_run(&cfg, &stop_requested);
+    curl_global_cleanup();
+out:
+    config_free(&cfg);
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -55,8 +55,10 @@ struct sim {
     int down;
     int64_t down_until_ms;
     int64_t force_code, force_until_ms;
-    int64_t fail_code, fail_count;
-    char *fail_match;
+    struct fail_rule {
+        int64_t code, count;
+        char *match; /* NULL: any request */
+    } fail[8];
 };
 
 /* ---- small helpers ---- */
@@ -235,7 +237,8 @@ void sim_destroy(struct sim *s)
     free(s->daily.t);
     buf_free(&s->msglog);
     buf_free(&s->reqlog);
-    free(s->fail_match);
+    for (int i = 0; i < 8; i++)
+        free(s->fail[i].match);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -667,13 +670,15 @@ void sim_handle(struct sim *s, const struct sim_query *q, const char *body,
         msg = "server busy, please try again later";
         goto answer;
     }
-    if (s->fail_count > 0 &&
-        (s->fail_match == NULL ||
-         memmem(body, len, s->fail_match, strlen(s->fail_match)))) {
-        s->fail_count--;
-        code = s->fail_code;
-        msg = "failed by /_sim/control fail_next";
-        goto answer;
+    for (int i = 0; i < 8; i++) {
+        struct fail_rule *f = &s->fail[i];
+        if (f->count > 0 && (f->match == NULL ||
+                             memmem(body, len, f->match, strlen(f->match)))) {
+            f->count--;
+            code = f->code;
+            msg = "failed by /_sim/control fail_next";
+            goto answer;
+        }
     }
     if (!ring_admit(&s->quota[act], now_ms, 1000)) {
         code = act == A_BROADCAST ? 660500003 : 7;
@@ -825,17 +830,32 @@ int sim_control(struct sim *s, const char *json, size_t len, int64_t now_ms,
             goto out;
         }
     }
+    /* fail_next: one rule or an array of rules; each fills a free slot. */
     struct json_object *fn = member(o, "fail_next");
-    if (fn) {
+    size_t n_rules = json_object_is_type(fn, json_type_array)
+                         ? json_object_array_length(fn)
+                         : (fn != NULL);
+    for (size_t r = 0; r < n_rules; r++) {
+        struct json_object *rule = json_object_is_type(fn, json_type_array)
+                                       ? json_object_array_get_idx(fn, r)
+                                       : fn;
         int64_t code = 1, count = 1;
-        if (ctl_int(fn, "code", &code, err, errlen) ||
-            ctl_int(fn, "count", &count, err, errlen))
+        if (ctl_int(rule, "code", &code, err, errlen) ||
+            ctl_int(rule, "count", &count, err, errlen))
             goto out;
-        s->fail_code = code;
-        s->fail_count = count;
-        free(s->fail_match);
-        struct json_object *m = member(fn, "match");
-        s->fail_match = m ? strdup(json_object_get_string(m)) : NULL;
+        struct fail_rule *f = NULL;
+        for (int i = 0; i < 8 && !f; i++)
+            if (s->fail[i].count == 0)
+                f = &s->fail[i];
+        if (f == NULL) {
+            snprintf(err, errlen, "at most 8 fail_next rules at once");
+            goto out;
+        }
+        free(f->match);
+        struct json_object *m = member(rule, "match");
+        f->match = m ? strdup(json_object_get_string(m)) : NULL;
+        f->code = code;
+        f->count = count;
     }
     struct json_object *ua = member(o, "users_add");
     for (size_t i = 0; ua && i < json_object_array_length(ua); i++) {
@@ -932,7 +952,9 @@ void sim_reset(struct sim *s)
     s->daily.n = s->daily.head = 0;
     s->latency_ms = s->jitter_ms = 0;
     s->busy_rate = s->http_error_rate = s->drop_rate = 0;
-    s->force_code = s->fail_count = 0;
+    s->force_code = 0;
+    for (int i = 0; i < 8; i++)
+        s->fail[i].count = 0;
     s->down = 0;
     pthread_mutex_unlock(&s->mu);
 }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* testenv.c - shared integration-test helpers. */
 #include "testenv.h"
 
@@ -259,4 +260,253 @@ void testenv_zimsim_control(const struct zimsim *zs, const char *json)
     if (st != 200)
         fail_msg("control %s: %ld %s", json, st, out.data ? out.data : "");
     buf_free(&out);
+}
+
+/* ---- the bridge and its topics ---- */
+
+void testenv_topics(struct topics *t, int partitions)
+{
+    testenv_unique("t.peer", t->peer, sizeof(t->peer));
+    testenv_unique("t.group", t->group, sizeof(t->group));
+    testenv_unique("t.broadcast", t->broadcast, sizeof(t->broadcast));
+    testenv_unique("t.reply", t->reply, sizeof(t->reply));
+    testenv_unique("t.dlq", t->dlq, sizeof(t->dlq));
+    testenv_unique("g", t->group_id, sizeof(t->group_id));
+    testenv_create_topic(t->peer, partitions);
+    testenv_create_topic(t->group, partitions);
+    testenv_create_topic(t->broadcast, partitions);
+    testenv_create_topic(t->reply, 3);
+    testenv_create_topic(t->dlq, 3);
+}
+
+void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
+                          const struct topics *t, const char *extra_conf)
+{
+    static int seq;
+    char bin[512];
+    const char *bd = getenv("ZB_BUILD_DIR");
+    snprintf(bin, sizeof(bin), "%s/zimbridge", bd ? bd : ".");
+    snprintf(b->conf, sizeof(b->conf), "%s/bridge%d.conf", zs->dir, ++seq);
+    snprintf(b->log, sizeof(b->log), "%s/bridge%d.log", zs->dir, seq);
+    FILE *f = fopen(b->conf, "w");
+    if (f == NULL)
+        fail_msg("cannot write %s", b->conf);
+    fprintf(f,
+            "kafka.bootstrap.servers = %s\nkafka.group.id = %s\n"
+            "kafka.session.timeout.ms = 6000\n"
+            "kafka.heartbeat.interval.ms = 500\n"
+            "kafka.auto.commit.interval.ms = 200\n"
+            "zim.endpoint = %s\nzim.app_id = %u\n"
+            "zim.server_secret_file = %s/secret\n"
+            "topics.peer = %s\ntopics.group = %s\ntopics.broadcast = %s\n"
+            "topics.reply = %s\ntopics.dlq = %s\nlog.level = debug\n%s\n",
+            testenv_bootstrap(), t->group_id, zs->url, TESTENV_APP_ID,
+            zs->dir, t->peer, t->group, t->broadcast, t->reply, t->dlq,
+            extra_conf ? extra_conf : "");
+    fclose(f);
+    b->pid = fork();
+    if (b->pid == 0) {
+        FILE *lf = freopen(b->log, "a", stderr);
+        (void)lf;
+        execl(bin, bin, "run", "--config", b->conf, (char *)NULL);
+        _exit(127);
+    }
+}
+
+int testenv_bridge_stop(struct bridge *b, int sig)
+{
+    int st = 0;
+    if (b->pid <= 0)
+        return -1;
+    kill(b->pid, sig);
+    waitpid(b->pid, &st, 0);
+    b->pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *dupn(const void *p, size_t n)
+{
+    char *s = malloc(n + 1);
+    if (p && n)
+        memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+void testenv_read_topic(const char *topic, size_t want, int idle_ms,
+                        int timeout_ms, struct recs *out)
+{
+    char err[512], gid[96];
+    memset(out, 0, sizeof(*out));
+    testenv_unique("reader", gid, sizeof(gid));
+    rd_kafka_conf_t *conf = testenv_kafka_conf();
+    testenv_conf_set(conf, "group.id", gid);
+    testenv_conf_set(conf, "auto.offset.reset", "earliest");
+    testenv_conf_set(conf, "enable.auto.commit", "false");
+    testenv_conf_set(conf, "isolation.level", "read_committed");
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (rk == NULL)
+        fail_msg("reader: %s", err);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long last = 0;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long el = (t1.tv_sec - t0.tv_sec) * 1000 +
+                  (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (el > timeout_ms || (want && out->n >= want))
+            break;
+        if (!want && out->n && el - last > idle_ms)
+            break;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m == NULL)
+            continue;
+        if (m->err) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        last = el;
+        if (out->n == out->cap) {
+            out->cap = out->cap ? out->cap * 2 : 256;
+            out->v = realloc(out->v, out->cap * sizeof(*out->v));
+        }
+        struct rec *r = &out->v[out->n++];
+        r->key = dupn(m->key, m->key_len);
+        r->value = dupn(m->payload, m->len);
+        r->partition = m->partition;
+        r->offset = m->offset;
+        rd_kafka_headers_t *h = NULL;
+        r->hdrs = rd_kafka_message_detach_headers(m, &h) == 0 ? h : NULL;
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
+void testenv_recs_free(struct recs *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].key);
+        free(r->v[i].value);
+        if (r->v[i].hdrs)
+            rd_kafka_headers_destroy(r->v[i].hdrs);
+    }
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *testenv_header(const struct rec *r, const char *name)
+{
+    static char val[1024];
+    const void *v = NULL;
+    size_t n = 0;
+    if (r->hdrs == NULL ||
+        rd_kafka_header_get_last(r->hdrs, name, &v, &n) != 0)
+        return NULL;
+    if (n >= sizeof(val))
+        n = sizeof(val) - 1;
+    memcpy(val, v, n);
+    val[n] = '\0';
+    return val;
+}
+
+rd_kafka_t *testenv_producer(void)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = testenv_kafka_conf();
+    testenv_conf_set(conf, "enable.idempotence", "true");
+    testenv_conf_set(conf, "linger.ms", "5");
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (p == NULL)
+        fail_msg("producer: %s", err);
+    return p;
+}
+
+void testenv_produce(rd_kafka_t *p, const char *topic, const char *key,
+                     const char *value, const char *const *headers)
+{
+    rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+    for (int i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        rd_kafka_header_add(h, headers[i], -1, headers[i + 1], -1);
+    rd_kafka_resp_err_t e;
+    for (;;) {
+        e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
+                              RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+                              RD_KAFKA_V_VALUE((void *)value,
+                                               value ? strlen(value) : 0),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            break;
+        rd_kafka_poll(p, 10);
+    }
+    if (e) {
+        rd_kafka_headers_destroy(h);
+        fail_msg("produce to %s: %s", topic, rd_kafka_err2str(e));
+    }
+}
+
+void testenv_flush(rd_kafka_t *p)
+{
+    if (rd_kafka_flush(p, 30000) != 0)
+        fail_msg("flush timed out");
+}
+
+int64_t testenv_uncommitted(const char *group, const char *topic)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = testenv_kafka_conf();
+    testenv_conf_set(conf, "group.id", group);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) != 0 || md->topic_cnt != 1)
+        fail_msg("metadata for %s failed", topic);
+    int parts = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new(parts);
+    for (int i = 0; i < parts; i++)
+        rd_kafka_topic_partition_list_add(l, topic, i);
+    if (rd_kafka_committed(rk, l, 10000) != 0)
+        fail_msg("committed() for %s failed", topic);
+    int64_t left = 0;
+    for (int i = 0; i < parts; i++) {
+        int64_t lo = 0, hi = 0;
+        rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hi, 10000);
+        int64_t c = l->elems[i].offset < 0 ? lo : l->elems[i].offset;
+        left += hi - c;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    return left;
+}
+
+void testenv_zimsim_get(const struct zimsim *zs, const char *path,
+                        struct buf *out)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s%s", zs->url, path);
+    long st = testenv_http("GET", url, NULL, NULL, out);
+    if (st != 200)
+        fail_msg("GET %s: %ld", path, st);
+}
+
+size_t testenv_count_lines(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (memmem(p, len, needle, strlen(needle)))
+            n++;
+        p += len + (nl != NULL);
+    }
+    return n;
 }

@@ -56,3 +56,59 @@ long testenv_zim_call(const struct zimsim *zs, const char *action,
 int64_t testenv_code(const struct buf *resp);
 /* POST /_sim/control with json; fails the test unless it answers 200. */
 void testenv_zimsim_control(const struct zimsim *zs, const char *json);
+
+/* ---- the bridge and its topics ---- */
+
+/* A fresh set of the five topics (peer, group, broadcast: `partitions`
+ * each; reply and dlq: 3) and a fresh consumer group name. */
+struct topics {
+    char peer[96], group[96], broadcast[96], reply[96], dlq[96];
+    char group_id[96];
+};
+void testenv_topics(struct topics *t, int partitions);
+
+struct bridge {
+    pid_t pid;
+    char conf[512], log[512];
+};
+/* Starts build/zimbridge run with a config for zs and t plus extra
+ * `key = value` lines (may be NULL). Its log goes to b->log. */
+void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
+                          const struct topics *t, const char *extra_conf);
+/* Sends sig and waits; returns the exit status (or 128+signal). */
+int testenv_bridge_stop(struct bridge *b, int sig);
+
+/* A record read back from a topic. */
+struct rec {
+    char *key, *value;
+    int32_t partition;
+    int64_t offset;
+    rd_kafka_headers_t *hdrs;
+};
+struct recs {
+    struct rec *v;
+    size_t n, cap;
+};
+/* Reads topic from the beginning until want records arrived (or, want 0,
+ * until idle_ms of silence) or timeout_ms passed. */
+void testenv_read_topic(const char *topic, size_t want, int idle_ms,
+                        int timeout_ms, struct recs *out);
+void testenv_recs_free(struct recs *r);
+/* The header's value as a NUL-terminated string (static buffer), or NULL. */
+const char *testenv_header(const struct rec *r, const char *name);
+
+/* A producer for test input (idempotent, acks=all). */
+rd_kafka_t *testenv_producer(void);
+/* Produces key/value (with optional NULL-terminated name,value,... header
+ * pairs) and fails the test on error; flush with testenv_flush(). */
+void testenv_produce(rd_kafka_t *p, const char *topic, const char *key,
+                     const char *value, const char *const *headers);
+void testenv_flush(rd_kafka_t *p);
+/* Sum over the topic's partitions of (end offset - committed offset) for
+ * group; 0 means every record is committed. */
+int64_t testenv_uncommitted(const char *group, const char *topic);
+/* GET zs/path into out (fails the test unless 200). */
+void testenv_zimsim_get(const struct zimsim *zs, const char *path,
+                        struct buf *out);
+/* Counts lines of text containing needle. */
+size_t testenv_count_lines(const char *text, const char *needle);

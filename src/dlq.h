@@ -1,0 +1,27 @@
+/* dlq.h - the records an outcome produces: the reply record (every event)
+ * and the dead-letter record (failed and partial events). Formats are in
+ * the README ("Reply records", "Dead-letter records"). */
+#ifndef ZB_DLQ_H
+#define ZB_DLQ_H
+
+#include "config.h"
+#include "job.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+
+/* The reply value (JSON) and its headers (reply.copy_headers copied from
+ * the input). 0 or -1 (too large). *hdrs is the caller's. */
+int dlq_reply(const struct job *job, const struct config *cfg,
+              struct buf *value, rd_kafka_headers_t **hdrs);
+/* The replayable DLQ value (the original bytes, or for a partial the
+ * event narrowed to the failed recipients) and its headers: the input's,
+ * plus zim.* and Spring's kafka_dlt-* failure context. 0 or -1. */
+int dlq_record(const struct job *job, const struct config *cfg,
+               int64_t now_wall_ms, struct buf *value,
+               rd_kafka_headers_t **hdrs);
+/* True if header name is one of the failure headers dlq_record() adds
+ * (the replay tool strips these). */
+int dlq_is_failure_header(const char *name);
+
+#endif

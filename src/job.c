@@ -1,0 +1,43 @@
+/* job.c - job lifetime. */
+#include "job.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct job *job_new(rd_kafka_message_t *rkm, enum event_kind kind,
+                    int64_t now_ms)
+{
+    struct job *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        rd_kafka_message_destroy(rkm);
+        return NULL;
+    }
+    job->rkm = rkm;
+    job->kind = kind;
+    job->received_ms = now_ms;
+    zim_result_init(&job->res);
+    return job;
+}
+
+void job_destroy(struct job *job)
+{
+    if (job == NULL)
+        return;
+    if (job->valid)
+        event_free(&job->ev);
+    zim_result_free(&job->res);
+    for (int i = 0; i < job->n_out; i++) {
+        buf_free(&job->out[i].value);
+        if (job->out[i].hdrs)
+            rd_kafka_headers_destroy(job->out[i].hdrs);
+    }
+    rd_kafka_message_destroy(job->rkm);
+    free(job);
+}
+
+const char *job_failure_name(enum failure_class f)
+{
+    static const char *const names[] = {"", "validation", "api", "exhausted",
+                                        "partial"};
+    return names[f];
+}

@@ -1,0 +1,373 @@
+/* kafka_in.c - consumer, offset tracking, pause/resume. */
+#define LOG_COMPONENT "kafka_in"
+#include "kafka_in.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct offslot {
+    int64_t off;
+    bool done;
+};
+
+/* One assigned partition: offsets handed out, in order, as a ring. */
+struct ptrack {
+    int topic;
+    int32_t partition;
+    uint64_t gen;
+    struct offslot *ring;
+    size_t cap, head, n;
+    int64_t stored; /* last offset stored for commit, -1: none */
+    struct ptrack *next;
+};
+
+struct kafka_in {
+    rd_kafka_t *rk;
+    char *topics[3];
+    struct ptrack *parts;
+    int n_parts;
+    uint64_t gen;
+    bool paused;
+    int fatal;
+    kafka_in_revoke_fn revoke;
+    void *opaque;
+};
+
+static int role_of(const struct kafka_in *ki, const char *topic)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(ki->topics[i], topic) == 0)
+            return i;
+    return -1;
+}
+
+static struct ptrack *find(struct kafka_in *ki, int topic, int32_t partition)
+{
+    for (struct ptrack *p = ki->parts; p; p = p->next)
+        if (p->topic == topic && p->partition == partition)
+            return p;
+    return NULL;
+}
+
+static void ptrack_free(struct ptrack *p)
+{
+    free(p->ring);
+    free(p);
+}
+
+static void set_paused(struct kafka_in *ki,
+                       rd_kafka_topic_partition_list_t *parts, bool paused)
+{
+    if (parts->cnt == 0)
+        return;
+    rd_kafka_resp_err_t e = paused ? rd_kafka_pause_partitions(ki->rk, parts)
+                                   : rd_kafka_resume_partitions(ki->rk, parts);
+    if (e)
+        log_warnx("%s partitions: %s", paused ? "pause" : "resume",
+                  rd_kafka_err2str(e));
+}
+
+static void on_assign(struct kafka_in *ki,
+                      rd_kafka_topic_partition_list_t *parts, bool coop)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        int role = role_of(ki, parts->elems[i].topic);
+        if (role < 0 || find(ki, role, parts->elems[i].partition))
+            continue;
+        struct ptrack *p = calloc(1, sizeof(*p));
+        if (p == NULL)
+            continue; /* kafka_in_track() will refuse its records */
+        p->topic = role;
+        p->partition = parts->elems[i].partition;
+        p->gen = ++ki->gen;
+        p->stored = -1;
+        p->next = ki->parts;
+        ki->parts = p;
+        ki->n_parts++;
+    }
+    rd_kafka_error_t *err = NULL;
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (coop)
+        err = rd_kafka_incremental_assign(ki->rk, parts);
+    else
+        e = rd_kafka_assign(ki->rk, parts);
+    if (err) {
+        log_error("assign: %s", rd_kafka_error_string(err));
+        rd_kafka_error_destroy(err);
+    } else if (e) {
+        log_error("assign: %s", rd_kafka_err2str(e));
+    }
+    if (ki->paused)
+        set_paused(ki, parts, true);
+    log_info("assigned %d partitions (now %d)", parts->cnt, ki->n_parts);
+}
+
+static void on_revoke(struct kafka_in *ki,
+                      rd_kafka_topic_partition_list_t *parts, bool coop)
+{
+    /* Done offsets are committed before the partitions change owner,
+     * unless they are already lost (then the commit would be refused). */
+    if (!rd_kafka_assignment_lost(ki->rk)) {
+        rd_kafka_resp_err_t e = rd_kafka_commit(ki->rk, NULL, 0);
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            log_warnx("commit on revoke: %s", rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        int role = role_of(ki, parts->elems[i].topic);
+        for (struct ptrack **pp = &ki->parts; role >= 0 && *pp;
+             pp = &(*pp)->next) {
+            struct ptrack *p = *pp;
+            if (p->topic != role || p->partition != parts->elems[i].partition)
+                continue;
+            *pp = p->next;
+            ki->n_parts--;
+            if (ki->revoke)
+                ki->revoke(ki->opaque, role, p->partition);
+            ptrack_free(p);
+            break;
+        }
+    }
+    if (coop) {
+        rd_kafka_error_t *err = rd_kafka_incremental_unassign(ki->rk, parts);
+        if (err)
+            rd_kafka_error_destroy(err);
+    } else {
+        rd_kafka_assign(ki->rk, NULL);
+    }
+    log_info("revoked %d partitions (now %d)", parts->cnt, ki->n_parts);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct kafka_in *ki = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        on_assign(ki, parts, coop);
+    else
+        on_revoke(ki, parts, coop);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct kafka_in *ki = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[512];
+        rd_kafka_fatal_error(rk, buf, sizeof(buf));
+        log_error("fatal consumer error: %s", buf);
+        ki->fatal = 1;
+        return;
+    }
+    log_warnx("consumer: %s", reason);
+}
+
+struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
+                              kafka_in_revoke_fn revoke, void *opaque,
+                              char *err, size_t errlen)
+{
+    struct kafka_in *ki = calloc(1, sizeof(*ki));
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_topic_partition_list_t *sub = NULL;
+    if (ki == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    ki->revoke = revoke;
+    ki->opaque = opaque;
+    for (int i = 0; i < 3; i++)
+        if ((ki->topics[i] = strdup(cfg->topic[i])) == NULL)
+            goto fail;
+    for (size_t i = 0; i < cfg->n_kafka; i++)
+        if (rd_kafka_conf_set(conf, cfg->kafka[i].key, cfg->kafka[i].value, err,
+                              errlen) != RD_KAFKA_CONF_OK)
+            goto fail;
+    /* At-least-once: we store offsets ourselves, after delivery. */
+    if (rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", err,
+                          errlen) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "enable.partition.eof", "false", err, errlen) !=
+            RD_KAFKA_CONF_OK)
+        goto fail;
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_opaque(conf, ki);
+    if ((ki->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen)) == NULL)
+        goto fail;
+    conf = NULL;
+    rd_kafka_poll_set_consumer(ki->rk);
+    if (wake_fd >= 0) {
+        rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(ki->rk);
+        rd_kafka_queue_io_event_enable(q, wake_fd, "c", 1);
+        rd_kafka_queue_destroy(q);
+    }
+    sub = rd_kafka_topic_partition_list_new(3);
+    for (int i = 0; i < 3; i++)
+        rd_kafka_topic_partition_list_add(sub, ki->topics[i],
+                                          RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(ki->rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (e) {
+        snprintf(err, errlen, "subscribe: %s", rd_kafka_err2str(e));
+        goto fail;
+    }
+    return ki;
+fail:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    kafka_in_destroy(ki);
+    return NULL;
+}
+
+void kafka_in_destroy(struct kafka_in *ki)
+{
+    if (ki == NULL)
+        return;
+    if (ki->rk)
+        rd_kafka_destroy(ki->rk);
+    while (ki->parts) {
+        struct ptrack *p = ki->parts;
+        ki->parts = p->next;
+        ptrack_free(p);
+    }
+    for (int i = 0; i < 3; i++)
+        free(ki->topics[i]);
+    free(ki);
+}
+
+rd_kafka_message_t *kafka_in_poll(struct kafka_in *ki)
+{
+    for (int i = 0; i < 100; i++) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(ki->rk, 0);
+        if (rkm == NULL)
+            return NULL;
+        if (!rkm->err)
+            return rkm;
+        if (rkm->err == RD_KAFKA_RESP_ERR__FATAL)
+            ki->fatal = 1;
+        if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            log_warnx("consume: %s", rd_kafka_message_errstr(rkm));
+        rd_kafka_message_destroy(rkm);
+    }
+    return NULL;
+}
+
+int kafka_in_topic_role(const struct kafka_in *ki,
+                        const rd_kafka_message_t *rkm)
+{
+    return role_of(ki, rd_kafka_topic_name(rkm->rkt));
+}
+
+int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
+                   struct kafka_in_ticket *t)
+{
+    int role = kafka_in_topic_role(ki, rkm);
+    struct ptrack *p = role < 0 ? NULL : find(ki, role, rkm->partition);
+    if (p == NULL)
+        return -1;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        struct offslot *r = malloc(cap * sizeof(*r));
+        if (r == NULL)
+            return -1;
+        for (size_t i = 0; i < p->n; i++)
+            r[i] = p->ring[(p->head + i) % p->cap];
+        free(p->ring);
+        p->ring = r;
+        p->cap = cap;
+        p->head = 0;
+    }
+    p->ring[(p->head + p->n) % p->cap] =
+        (struct offslot){.off = rkm->offset, .done = false};
+    p->n++;
+    *t = (struct kafka_in_ticket){.topic = role,
+                                  .partition = rkm->partition,
+                                  .offset = rkm->offset,
+                                  .gen = p->gen};
+    return 0;
+}
+
+static void store(struct kafka_in *ki, struct ptrack *p, int64_t off)
+{
+    if (off <= p->stored)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, ki->topics[p->topic], p->partition)
+        ->offset = off;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_store(ki->rk, l);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+        p->stored = off;
+    else
+        log_warnx("offset store %s[%d]@%lld: %s", ki->topics[p->topic],
+                  (int)p->partition, (long long)off, rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t)
+{
+    struct ptrack *p = find(ki, t->topic, t->partition);
+    if (p == NULL || p->gen != t->gen || p->n == 0)
+        return; /* revoked since: the next owner redoes it */
+    /* Offsets in the ring increase: binary search for t->offset. */
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->ring[(p->head + mid) % p->cap].off < t->offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == p->n || p->ring[(p->head + lo) % p->cap].off != t->offset)
+        return;
+    p->ring[(p->head + lo) % p->cap].done = true;
+    int64_t last = -1;
+    while (p->n && p->ring[p->head].done) {
+        last = p->ring[p->head].off;
+        p->head = (p->head + 1) % p->cap;
+        p->n--;
+    }
+    if (last >= 0)
+        store(ki, p, p->n ? p->ring[p->head].off : last + 1);
+}
+
+void kafka_in_pause(struct kafka_in *ki, bool paused)
+{
+    if (ki->paused == paused)
+        return;
+    ki->paused = paused;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(ki->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l) {
+        set_paused(ki, l, paused);
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+}
+
+bool kafka_in_paused(const struct kafka_in *ki)
+{
+    return ki->paused;
+}
+
+int kafka_in_assigned(const struct kafka_in *ki)
+{
+    return ki->n_parts;
+}
+
+void kafka_in_commit(struct kafka_in *ki)
+{
+    rd_kafka_resp_err_t e = rd_kafka_commit(ki->rk, NULL, 0);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        log_warnx("commit: %s", rd_kafka_err2str(e));
+}
+
+void kafka_in_close(struct kafka_in *ki)
+{
+    kafka_in_commit(ki);
+    rd_kafka_resp_err_t e = rd_kafka_consumer_close(ki->rk);
+    if (e)
+        log_warnx("consumer close: %s", rd_kafka_err2str(e));
+}
+
+int kafka_in_fatal(const struct kafka_in *ki)
+{
+    return ki->fatal;
+}

@@ -1,0 +1,62 @@
+/* kafka_in.h - the consumer: one group subscribed to the three input
+ * topics, offsets stored only for records whose outcome is delivered, and
+ * pause/resume for back-pressure.
+ *
+ * Records of a partition finish out of order, so each assigned partition
+ * keeps the offsets it handed out, in order, with a done flag; the offset
+ * stored for commit is the lowest one not yet done (or the last + 1).
+ * librdkafka auto-commits stored offsets; revocation and close commit
+ * synchronously first. */
+#ifndef ZB_KAFKA_IN_H
+#define ZB_KAFKA_IN_H
+
+#include "config.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kafka_in;
+
+/* Names a tracked record for kafka_in_done(); stale after a revoke. */
+struct kafka_in_ticket {
+    int topic; /* enum topic_role of the input topic */
+    int32_t partition;
+    int64_t offset;
+    uint64_t gen; /* assignment generation of the partition */
+};
+
+/* Told about partitions about to be revoked (after their done offsets are
+ * committed), so queued work for them can be dropped. */
+typedef void (*kafka_in_revoke_fn)(void *opaque, int topic, int32_t partition);
+
+struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
+                              kafka_in_revoke_fn revoke, void *opaque,
+                              char *err, size_t errlen);
+void kafka_in_destroy(struct kafka_in *ki); /* NULL: no-op; no close */
+
+/* The next record, or NULL. Never waits. Errors are logged and skipped;
+ * a fatal consumer error sets kafka_in_fatal(). The caller owns rkm. */
+rd_kafka_message_t *kafka_in_poll(struct kafka_in *ki);
+/* Starts tracking rkm's offset. -1 if its partition is not assigned. */
+int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
+                   struct kafka_in_ticket *t);
+/* Marks a tracked record done and stores the committable offset. */
+void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t);
+/* Which input topic (enum topic_role) rkm came from, or -1. */
+int kafka_in_topic_role(const struct kafka_in *ki,
+                        const rd_kafka_message_t *rkm);
+
+/* Back-pressure: pause or resume every assigned partition (partitions
+ * assigned later follow the current state). */
+void kafka_in_pause(struct kafka_in *ki, bool paused);
+bool kafka_in_paused(const struct kafka_in *ki);
+int kafka_in_assigned(const struct kafka_in *ki); /* partitions */
+/* Commits the stored offsets now (synchronously). */
+void kafka_in_commit(struct kafka_in *ki);
+/* Commits and leaves the group. */
+void kafka_in_close(struct kafka_in *ki);
+int kafka_in_fatal(const struct kafka_in *ki);
+
+#endif

@@ -1,0 +1,447 @@
+/* service.c - the main loop. Every job is in exactly one list: ready
+ * (waiting for a window slot), waiting (retry backoff), inflight (a ZIM
+ * call is out) or done (its records are being delivered). */
+#define _GNU_SOURCE   /* pipe2 */
+#define LOG_COMPONENT "service"
+#include "service.h"
+
+#include "clock.h"
+#include "dlq.h"
+#include "job.h"
+#include "kafka_in.h"
+#include "kafka_out.h"
+#include "log.h"
+#include "outcome.h"
+#include "zim_client.h"
+#include "zim_sign.h"
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PRODUCE_RETRY_MS 500
+
+struct jlist {
+    struct job *head, *tail;
+    int n;
+};
+
+struct service {
+    const struct config *cfg;
+    struct event_limits lim;
+    struct kafka_in *ki;
+    struct kafka_out *ko;
+    struct zim_client *zc;
+    int wake[2];
+    struct jlist ready, waiting, inflight, done;
+    int n_jobs;
+    int max_jobs;
+    uint64_t rng;
+    bool stopping;
+};
+
+/* ---- lists ---- */
+
+static void jl_push(struct jlist *l, struct job *j)
+{
+    j->next = NULL;
+    j->prev = l->tail;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+    l->n++;
+}
+
+static void jl_remove(struct jlist *l, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        l->head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        l->tail = j->prev;
+    j->next = j->prev = NULL;
+    l->n--;
+}
+
+static uint64_t rnd(struct service *s)
+{
+    uint64_t x = s->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    s->rng = x;
+    return x * 2685821657736338717ULL;
+}
+
+static void drop_job(struct service *s, struct jlist *l, struct job *j)
+{
+    jl_remove(l, j);
+    job_destroy(j);
+    s->n_jobs--;
+}
+
+/* ---- producing the outcome ---- */
+
+static void produce(struct service *s, struct job_record *r, int64_t now)
+{
+    struct job *j = r->job;
+    char err[256];
+    rd_kafka_headers_t *h = r->hdrs ? rd_kafka_headers_copy(r->hdrs) : NULL;
+    r->retry_at_ms = 0;
+    if (kafka_out_produce(s->ko, s->cfg->topic[r->topic], j->rkm->key,
+                          j->rkm->key_len, r->value.data, r->value.len, h, r,
+                          err, sizeof(err)) == 0) {
+        r->pending = true;
+        return;
+    }
+    /* Queue full or topic unknown: keep the record, try again later. */
+    log_warnx("produce to %s failed, retrying: %s topic=%s partition=%d "
+              "offset=%" PRId64,
+              s->cfg->topic[r->topic], err, rd_kafka_topic_name(j->rkm->rkt),
+              (int)j->rkm->partition, j->rkm->offset);
+    r->retry_at_ms = now + PRODUCE_RETRY_MS;
+}
+
+static void add_record(struct service *s, struct job *j, int rc, int64_t now)
+{
+    struct job_record *r = &j->out[j->n_out - 1];
+    if (rc == -1) {
+        /* Only a record over its buffer bound gets here: say so in it. */
+        log_error("outcome record too large topic=%s offset=%" PRId64,
+                  rd_kafka_topic_name(j->rkm->rkt), j->rkm->offset);
+    }
+    produce(s, r, now);
+}
+
+static void finish(struct service *s, struct job *j, enum outcome o,
+                   enum failure_class f, int64_t now)
+{
+    j->outcome = o;
+    j->failure = f;
+    j->state = JOB_DONE;
+    if (j->failure == FAILURE_VALIDATION) {
+        j->code = j->verr.code;
+        snprintf(j->message, sizeof(j->message), "invalid event: %s%s%s",
+                 j->verr.field, j->verr.field[0] ? ": " : "", j->verr.message);
+    } else if (j->res.parsed) {
+        j->code = j->res.code;
+        snprintf(j->message, sizeof(j->message), "%s", j->res.message);
+        if (f == FAILURE_PARTIAL)
+            snprintf(j->res.error, sizeof(j->res.error),
+                     "%zu of %zu recipients failed", j->res.n_failed,
+                     json_object_array_length(j->ev.to));
+    } else if (j->res.curl_rc) {
+        j->code = ZB_CODE_TRANSPORT;
+        snprintf(j->message, sizeof(j->message), "%s", j->res.error);
+    } else if (j->res.http != 200) {
+        j->code = ZB_CODE_HTTP;
+        snprintf(j->message, sizeof(j->message), "%s", j->res.error);
+    } else {
+        j->code = ZB_CODE_BAD_ANSWER;
+        snprintf(j->message, sizeof(j->message), "%s", j->res.error);
+    }
+    jl_push(&s->done, j);
+
+    int64_t wall = clock_wall_ms();
+    struct job_record *r = &j->out[j->n_out++];
+    r->job = j;
+    r->topic = TOPIC_REPLY;
+    buf_init(&r->value, (size_t)s->cfg->max_record_bytes * 2 + 65536);
+    add_record(s, j, dlq_reply(j, s->cfg, &r->value, &r->hdrs), now);
+    /* Rejected by moderation: a replay would be rejected again. */
+    if (f != FAILURE_NONE) {
+        r = &j->out[j->n_out++];
+        r->job = j;
+        r->topic = TOPIC_DLQ;
+        buf_init(&r->value, (size_t)s->cfg->max_record_bytes * 2 + 65536);
+        add_record(s, j, dlq_record(j, s->cfg, wall, &r->value, &r->hdrs), now);
+    }
+    log_debug("outcome status=%s code=%" PRId64 " attempts=%d topic=%s "
+              "partition=%d offset=%" PRId64,
+              f == FAILURE_NONE ? outcome_name(o) : job_failure_name(f),
+              j->code, j->attempts, rd_kafka_topic_name(j->rkm->rkt),
+              (int)j->rkm->partition, j->rkm->offset);
+}
+
+static void on_delivery(void *opaque, rd_kafka_resp_err_t err,
+                        const char *errstr)
+{
+    struct job_record *r = opaque;
+    struct job *j = r->job;
+    r->pending = false;
+    if (err) {
+        /* Never dropped: produced again until Kafka takes it. */
+        log_warnx("delivery to %s failed, retrying: %s offset=%" PRId64,
+                  r->topic == TOPIC_REPLY ? "reply" : "dlq", errstr,
+                  j->rkm->offset);
+        r->retry_at_ms = clock_mono_ms() + PRODUCE_RETRY_MS;
+        return;
+    }
+    r->acked = true;
+}
+
+/* ---- the ZIM call ---- */
+
+static void dispatch(struct service *s, struct job *j, int64_t now)
+{
+    if (zim_client_send(s->zc, event_kind_action(j->kind), j->rkm->payload,
+                        j->rkm->len, j) == -1)
+        return; /* no slot after all: stays ready */
+    jl_remove(&s->ready, j);
+    jl_push(&s->inflight, j);
+    j->state = JOB_IN_FLIGHT;
+    j->attempts++;
+    j->sent_ms = now;
+    if (j->first_send_ms == 0)
+        j->first_send_ms = now;
+}
+
+static struct service *g_service; /* for the curl completion callback */
+
+static void on_zim_done(void *opaque, struct zim_result *res)
+{
+    struct service *s = g_service;
+    struct job *j = opaque;
+    int64_t now = clock_mono_ms();
+    jl_remove(&s->inflight, j);
+    j->latency_ms = (double)(now - j->sent_ms);
+    zim_result_free(&j->res);
+    j->res = *res;
+    zim_result_init(res); /* the job owns the answer now */
+    if (j->stale) {
+        /* Revoked while in flight: the partition's next owner redoes it. */
+        job_destroy(j);
+        s->n_jobs--;
+        return;
+    }
+    enum outcome o = outcome_classify(&j->res);
+    switch (o) {
+    case OUTCOME_SENT:
+    case OUTCOME_REJECTED:
+        finish(s, j, o, FAILURE_NONE, now);
+        return;
+    case OUTCOME_PARTIAL:
+        finish(s, j, o, FAILURE_PARTIAL, now);
+        return;
+    case OUTCOME_FAILED:
+        finish(s, j, o, FAILURE_API, now);
+        return;
+    case OUTCOME_RETRY:
+        break;
+    }
+    const struct config *c = s->cfg;
+    int64_t wait = outcome_backoff_ms(j->attempts - 1, c->retry_base_ms,
+                                      c->retry_max_ms, rnd(s));
+    if (j->attempts >= c->retry_max_attempts ||
+        now + wait - j->first_send_ms > c->retry_max_elapsed_ms ||
+        s->stopping) {
+        finish(s, j, o, FAILURE_EXHAUSTED, now);
+        return;
+    }
+    log_debug("retry in %" PRId64 " ms attempt=%d code=%" PRId64 " err=%s "
+              "offset=%" PRId64,
+              wait, j->attempts, j->res.code, j->res.error, j->rkm->offset);
+    j->state = JOB_RETRY_WAIT;
+    j->due_ms = now + wait;
+    jl_push(&s->waiting, j);
+}
+
+/* ---- consuming ---- */
+
+static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
+{
+    int role = kafka_in_topic_role(s->ki, rkm);
+    if (role < 0) {
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    struct job *j = job_new(rkm, (enum event_kind)role, now);
+    if (j == NULL)
+        return;
+    if (kafka_in_track(s->ki, rkm, &j->ticket) == -1) {
+        /* Not ours (any more): its next owner will get it. */
+        job_destroy(j);
+        return;
+    }
+    s->n_jobs++;
+    if (event_parse(&j->ev, j->kind, rkm->payload, rkm->len, &s->lim,
+                    &j->verr) == 0) {
+        j->valid = true;
+        j->state = JOB_QUEUED;
+        jl_push(&s->ready, j);
+    } else {
+        finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
+    }
+}
+
+static void on_revoke(void *opaque, int topic, int32_t partition)
+{
+    struct service *s = opaque;
+    struct jlist *drop[] = {&s->ready, &s->waiting};
+    for (int k = 0; k < 2; k++) {
+        for (struct job *j = drop[k]->head, *n; j; j = n) {
+            n = j->next;
+            if (j->ticket.topic == topic && j->ticket.partition == partition)
+                drop_job(s, drop[k], j);
+        }
+    }
+    struct jlist *mark[] = {&s->inflight, &s->done};
+    for (int k = 0; k < 2; k++)
+        for (struct job *j = mark[k]->head; j; j = j->next)
+            if (j->ticket.topic == topic && j->ticket.partition == partition)
+                j->stale = true;
+}
+
+/* ---- the loop ---- */
+
+static void sweep_done(struct service *s, int64_t now)
+{
+    for (struct job *j = s->done.head, *n; j; j = n) {
+        n = j->next;
+        bool all = true;
+        for (int i = 0; i < j->n_out; i++) {
+            struct job_record *r = &j->out[i];
+            if (r->retry_at_ms && r->retry_at_ms <= now)
+                produce(s, r, now);
+            all = all && r->acked;
+        }
+        if (all) {
+            if (!j->stale)
+                kafka_in_done(s->ki, &j->ticket);
+            drop_job(s, &s->done, j);
+        }
+    }
+}
+
+static int64_t turn(struct service *s, int64_t now)
+{
+    int64_t next = now + 100;
+    if (!s->stopping) {
+        rd_kafka_message_t *rkm;
+        for (int i = 0; i < 1000 && (rkm = kafka_in_poll(s->ki)); i++)
+            on_record(s, rkm, now);
+        for (struct job *j = s->waiting.head, *n; j; j = n) {
+            n = j->next;
+            if (j->due_ms <= now) {
+                jl_remove(&s->waiting, j);
+                j->state = JOB_QUEUED;
+                jl_push(&s->ready, j);
+            } else if (j->due_ms < next) {
+                next = j->due_ms;
+            }
+        }
+        while (s->ready.head && zim_client_capacity(s->zc) > 0) {
+            struct job *j = s->ready.head;
+            dispatch(s, j, now);
+            if (j->state != JOB_IN_FLIGHT)
+                break;
+        }
+        /* Back-pressure: stop fetching while too much is in memory. */
+        if (s->n_jobs >= s->max_jobs && !kafka_in_paused(s->ki))
+            kafka_in_pause(s->ki, true);
+        else if (s->n_jobs <= s->max_jobs / 2 && kafka_in_paused(s->ki))
+            kafka_in_pause(s->ki, false);
+    }
+    kafka_out_poll(s->ko);
+    sweep_done(s, now);
+    if (s->ready.head && zim_client_capacity(s->zc) > 0)
+        next = now;
+    return next;
+}
+
+static void drain_wake(struct service *s)
+{
+    char tmp[256];
+    while (read(s->wake[0], tmp, sizeof(tmp)) > 0)
+        ;
+}
+
+static void shutdown_drain(struct service *s)
+{
+    s->stopping = true;
+    kafka_in_pause(s->ki, true);
+    /* Work not started is not committed: the next owner gets it. */
+    while (s->ready.head)
+        drop_job(s, &s->ready, s->ready.head);
+    while (s->waiting.head)
+        drop_job(s, &s->waiting, s->waiting.head);
+    int64_t deadline = clock_mono_ms() + s->cfg->drain_ms;
+    log_info("draining: %d in flight, %d outcomes being written", s->inflight.n,
+             s->done.n);
+    while ((s->inflight.n || s->done.n) && clock_mono_ms() < deadline) {
+        turn(s, clock_mono_ms());
+        zim_client_poll(s->zc, 10, s->wake, 1);
+        drain_wake(s);
+    }
+    kafka_out_flush(s->ko, 5000);
+    turn(s, clock_mono_ms());
+    log_info("drained: %d in flight and %d undelivered left uncommitted",
+             s->inflight.n, s->done.n);
+}
+
+int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
+{
+    struct service s = {.cfg = cfg, .wake = {-1, -1}};
+    char err[512];
+    int rc = 1;
+    unsigned char seed[ZIM_NONCE_BYTES];
+    zim_sign_random(seed);
+    memcpy(&s.rng, seed, sizeof(s.rng));
+    s.rng |= 1;
+    config_event_limits(cfg, &s.lim);
+    /* Records held in memory: the window, plus as many again queued. */
+    s.max_jobs = (int)cfg->max_inflight * 4;
+    g_service = &s;
+    if (pipe2(s.wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+        log_warn("pipe");
+        goto out;
+    }
+    if ((s.ko = kafka_out_new(cfg, on_delivery, s.wake[1], err, sizeof(err))) ==
+            NULL ||
+        (s.ki = kafka_in_new(cfg, s.wake[1], on_revoke, &s, err,
+                             sizeof(err))) == NULL ||
+        (s.zc = zim_client_new(cfg, on_zim_done, err, sizeof(err))) == NULL) {
+        log_error("start-up failed: %s", err);
+        goto out;
+    }
+    log_info("running: endpoint=%s app_id=%u topics=%s,%s,%s inflight=%d",
+             cfg->endpoint, cfg->app_id, cfg->topic[0], cfg->topic[1],
+             cfg->topic[2], (int)cfg->max_inflight);
+    while (!*stop) {
+        int64_t now = clock_mono_ms();
+        int64_t next = turn(&s, now);
+        if (kafka_in_fatal(s.ki) || kafka_out_fatal(s.ko)) {
+            log_error("fatal Kafka error: stopping without committing more");
+            goto out;
+        }
+        int wait = (int)(next > now ? next - now : 0);
+        zim_client_poll(s.zc, wait, s.wake, 1);
+        drain_wake(&s);
+    }
+    log_info("stopping on signal %d", (int)*stop);
+    shutdown_drain(&s);
+    kafka_in_close(s.ki);
+    rc = 0;
+out:
+    /* Jobs left (a fatal error, or the drain ran out) are not committed. */
+    struct jlist *lists[] = {&s.ready, &s.waiting, &s.inflight, &s.done};
+    zim_client_destroy(s.zc);
+    for (int k = 0; k < 4; k++)
+        while (lists[k]->head)
+            drop_job(&s, lists[k], lists[k]->head);
+    kafka_in_destroy(s.ki);
+    kafka_out_destroy(s.ko);
+    for (int i = 0; i < 2; i++)
+        if (s.wake[i] >= 0)
+            close(s.wake[i]);
+    g_service = NULL;
+    return rc;
+}
