@@ -212,7 +212,7 @@ int dlq_record(const struct job *job, const struct config *cfg,
     for (int i = 0; i < 8; i++)
         be[i] = (unsigned char)(o >> (56 - 8 * i));
     rd_kafka_header_add(*hdrs, "kafka_dlt-original-offset", -1, be, 8);
-    char exc[300];
+    char exc[640];
     snprintf(exc, sizeof(exc), "%s %" PRId64 ": %s",
              job_failure_name(job->failure), dlq_code(job), error_text(job));
     add_str(*hdrs, "kafka_dlt-exception-message", exc);

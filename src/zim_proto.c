@@ -91,23 +91,3 @@ void zim_proto_parse(struct zim_result *res, const char *body, size_t len)
     if ((v = get(res->root, "MsgSeq", json_type_int)) != NULL)
         res->msg_seq = json_object_get_int64(v);
 }
-
-int zim_proto_failed_ids(const struct zim_result *res, struct buf *out)
-{
-    int rc = buf_puts(out, "[");
-    size_t k = 0;
-    for (size_t i = 0;
-         res->error_list && i < json_object_array_length(res->error_list);
-         i++) {
-        struct json_object *u =
-            get(json_object_array_get_idx(res->error_list, i), "UserId",
-                json_type_string);
-        if (u == NULL)
-            continue;
-        rc |= buf_puts(out, k++ ? "," : "");
-        rc |= buf_json_str(out, json_object_get_string(u),
-                           (size_t)json_object_get_string_len(u));
-    }
-    rc |= buf_puts(out, "]");
-    return rc ? -1 : 0;
-}

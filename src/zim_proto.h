@@ -37,7 +37,5 @@ void zim_result_init(struct zim_result *res);
 /* Reads a 200 body. Sets parsed and the fields; never fails hard. */
 void zim_proto_parse(struct zim_result *res, const char *body, size_t len);
 void zim_result_free(struct zim_result *res);
-/* Appends the ErrorList's failed user IDs as a JSON array of strings. */
-int zim_proto_failed_ids(const struct zim_result *res, struct buf *out);
 
 #endif

@@ -389,7 +389,9 @@ static void test_mixed_5000(void **state)
         struct json_object *src = NULL;
         json_object_object_get_ex(o, "source", &src);
         char id[160];
-        snprintf(id, sizeof(id), "%s/%lld/%lld", jstr(src, "topic"),
+        const char *tp = jstr(src, "topic");
+        assert_non_null(tp);
+        snprintf(id, sizeof(id), "%s/%lld/%lld", tp,
                  (long long)jint(src, "partition"),
                  (long long)jint(src, "offset"));
         assert_false(json_object_object_get_ex(sources, id, NULL));
@@ -482,9 +484,9 @@ static void test_graceful_restart(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_outcome_paths),
-        cmocka_unit_test(test_mixed_5000),
-        cmocka_unit_test(test_graceful_restart),
+        cmocka_unit_test_teardown(test_outcome_paths, testenv_teardown),
+        cmocka_unit_test_teardown(test_mixed_5000, testenv_teardown),
+        cmocka_unit_test_teardown(test_graceful_restart, testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

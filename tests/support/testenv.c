@@ -102,6 +102,43 @@ void testenv_create_topic(const char *name, int partitions)
 #include <sys/wait.h>
 #include <time.h>
 
+static pid_t children[64];
+
+static void child_add(pid_t pid)
+{
+    static int registered;
+    if (!registered) {
+        atexit((void (*)(void))testenv_teardown);
+        registered = 1;
+    }
+    for (int i = 0; i < 64; i++) {
+        if (children[i] == 0) {
+            children[i] = pid;
+            return;
+        }
+    }
+}
+
+static void child_forget(pid_t pid)
+{
+    for (int i = 0; i < 64; i++)
+        if (children[i] == pid)
+            children[i] = 0;
+}
+
+int testenv_teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 64; i++) {
+        if (children[i] > 0) {
+            kill(children[i], SIGKILL);
+            waitpid(children[i], NULL, 0);
+            children[i] = 0;
+        }
+    }
+    return 0;
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -170,6 +207,7 @@ void testenv_zimsim_start(struct zimsim *zs, const char *users,
         execv(bin, (char *const *)argv);
         _exit(127);
     }
+    child_add(zs->pid);
     close(fds[1]);
     FILE *f = fdopen(fds[0], "r");
     if (f == NULL || fgets(zs->url, sizeof(zs->url), f) == NULL)
@@ -184,6 +222,7 @@ void testenv_zimsim_stop(struct zimsim *zs)
         kill(zs->pid, SIGTERM);
         int st = 0;
         waitpid(zs->pid, &st, 0);
+        child_forget(zs->pid);
         zs->pid = 0;
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
             fail_msg("zimsim did not exit cleanly (status %d)", st);
@@ -300,8 +339,8 @@ void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
             "zim.server_secret_file = %s/secret\n"
             "topics.peer = %s\ntopics.group = %s\ntopics.broadcast = %s\n"
             "topics.reply = %s\ntopics.dlq = %s\nlog.level = debug\n%s\n",
-            testenv_bootstrap(), t->group_id, zs->url, TESTENV_APP_ID,
-            zs->dir, t->peer, t->group, t->broadcast, t->reply, t->dlq,
+            testenv_bootstrap(), t->group_id, zs->url, TESTENV_APP_ID, zs->dir,
+            t->peer, t->group, t->broadcast, t->reply, t->dlq,
             extra_conf ? extra_conf : "");
     fclose(f);
     b->pid = fork();
@@ -311,6 +350,7 @@ void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
         execl(bin, bin, "run", "--config", b->conf, (char *)NULL);
         _exit(127);
     }
+    child_add(b->pid);
 }
 
 int testenv_bridge_stop(struct bridge *b, int sig)
@@ -320,6 +360,7 @@ int testenv_bridge_stop(struct bridge *b, int sig)
         return -1;
     kill(b->pid, sig);
     waitpid(b->pid, &st, 0);
+    child_forget(b->pid);
     b->pid = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -405,8 +446,7 @@ const char *testenv_header(const struct rec *r, const char *name)
     static char val[1024];
     const void *v = NULL;
     size_t n = 0;
-    if (r->hdrs == NULL ||
-        rd_kafka_header_get_last(r->hdrs, name, &v, &n) != 0)
+    if (r->hdrs == NULL || rd_kafka_header_get_last(r->hdrs, name, &v, &n) != 0)
         return NULL;
     if (n >= sizeof(val))
         n = sizeof(val) - 1;
@@ -435,12 +475,12 @@ void testenv_produce(rd_kafka_t *p, const char *topic, const char *key,
         rd_kafka_header_add(h, headers[i], -1, headers[i + 1], -1);
     rd_kafka_resp_err_t e;
     for (;;) {
-        e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
-                              RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-                              RD_KAFKA_V_VALUE((void *)value,
-                                               value ? strlen(value) : 0),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        e = rd_kafka_producev(
+            p, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+            RD_KAFKA_V_VALUE((void *)value, value ? strlen(value) : 0),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
+            RD_KAFKA_V_END);
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             break;
         rd_kafka_poll(p, 10);

@@ -21,6 +21,11 @@ void testenv_conf_set(rd_kafka_conf_t *conf, const char *k, const char *v);
 
 #endif
 
+/* Child processes (zimsim, bridges) still running are killed (SIGKILL)
+ * and reaped here: use as every test's cmocka teardown, so a failed test
+ * leaves nothing behind. Also runs at exit. Returns 0. */
+int testenv_teardown(void **state);
+
 /* ---- zimsim ---- */
 #include "buf.h"
 

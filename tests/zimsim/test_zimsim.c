@@ -568,15 +568,17 @@ static void test_https(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_common_parameter_codes),
-        cmocka_unit_test(test_users_groups_partial),
-        cmocka_unit_test(test_server_side_rules),
-        cmocka_unit_test(test_responses_ids_and_seqs),
-        cmocka_unit_test(test_quotas),
-        cmocka_unit_test(test_broadcast_window),
-        cmocka_unit_test(test_moderation),
-        cmocka_unit_test(test_faults),
-        cmocka_unit_test(test_https),
+        cmocka_unit_test_teardown(test_common_parameter_codes,
+                                  testenv_teardown),
+        cmocka_unit_test_teardown(test_users_groups_partial, testenv_teardown),
+        cmocka_unit_test_teardown(test_server_side_rules, testenv_teardown),
+        cmocka_unit_test_teardown(test_responses_ids_and_seqs,
+                                  testenv_teardown),
+        cmocka_unit_test_teardown(test_quotas, testenv_teardown),
+        cmocka_unit_test_teardown(test_broadcast_window, testenv_teardown),
+        cmocka_unit_test_teardown(test_moderation, testenv_teardown),
+        cmocka_unit_test_teardown(test_faults, testenv_teardown),
+        cmocka_unit_test_teardown(test_https, testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
