@@ -12,6 +12,7 @@
 #include "kafka_out.h"
 #include "log.h"
 #include "outcome.h"
+#include "rng.h"
 #include "zim_client.h"
 #include "zim_sign.h"
 
@@ -73,12 +74,7 @@ static void jl_remove(struct jlist *l, struct job *j)
 
 static uint64_t rnd(struct service *s)
 {
-    uint64_t x = s->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    s->rng = x;
-    return x * 2685821657736338717ULL;
+    return rng_next(&s->rng);
 }
 
 static void drop_job(struct service *s, struct jlist *l, struct job *j)

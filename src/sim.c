@@ -5,6 +5,7 @@
 #include "sim.h"
 
 #include "log.h"
+#include "rng.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -63,14 +64,9 @@ struct sim {
 
 /* ---- small helpers ---- */
 
-static uint64_t rnd_next(struct sim *s) /* xorshift64*, under s->mu */
+static uint64_t rnd_next(struct sim *s) /* under s->mu */
 {
-    uint64_t x = s->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    s->rng = x;
-    return x * 2685821657736338717ULL;
+    return rng_next(&s->rng);
 }
 
 static double rnd_unit(struct sim *s)
