@@ -58,6 +58,16 @@ struct config {
     int64_t max_searched_bytes;
     int64_t max_json_depth;
     int64_t unknown_fields; /* 0 reject, 1 pass */
+    /* flow control */
+    int64_t ordering;    /* enum ordering */
+    int64_t max_records; /* records held in memory */
+    int64_t quota[3];    /* calls/s per action, 0 = unlimited */
+    int64_t broadcast_daily;
+    int64_t broadcast_window_ms;
+    int64_t headroom_pct;
+    int64_t breaker_failures;
+    int64_t breaker_probe_ms;
+    int64_t breaker_probe_max_ms;
     /* kafka.*, in the order set; later duplicates override earlier ones */
     struct config_kv *kafka;
     size_t n_kafka;

@@ -15,6 +15,7 @@ struct job *job_new(rd_kafka_message_t *rkm, enum event_kind kind,
     job->rkm = rkm;
     job->kind = kind;
     job->received_ms = now_ms;
+    job->heap_idx = -1;
     zim_result_init(&job->res);
     return job;
 }

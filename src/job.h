@@ -53,8 +53,9 @@ struct job {
     struct event_error verr;
     int attempts;
     int64_t received_ms, first_send_ms, sent_ms, due_ms;
-    double latency_ms; /* the last attempt's round trip */
-    bool stale;        /* its partition was revoked */
+    int64_t breaker_open_at_first; /* breaker open time at first send */
+    double latency_ms;             /* the last attempt's round trip */
+    bool stale;                    /* its partition was revoked */
     /* the outcome */
     enum outcome outcome;
     enum failure_class failure;
@@ -64,6 +65,11 @@ struct job {
     struct job_record out[2]; /* reply, dlq */
     int n_out;
     struct job *next, *prev; /* in one of the service's lists */
+    /* sched.c's bookkeeping */
+    struct keyq *kq; /* the key's FIFO, NULL when unordered */
+    struct job *kq_next, *kq_prev;
+    int heap_idx; /* in the ready heap, or -1 */
+    uint64_t seq; /* arrival order */
 };
 
 /* Takes ownership of rkm. NULL on out-of-memory (rkm is then freed). */

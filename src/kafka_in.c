@@ -29,7 +29,8 @@ struct kafka_in {
     struct ptrack *parts;
     int n_parts;
     uint64_t gen;
-    bool paused;
+    unsigned paused; /* bit per topic role */
+    bool rebalanced;
     int fatal;
     kafka_in_revoke_fn revoke;
     void *opaque;
@@ -99,8 +100,19 @@ static void on_assign(struct kafka_in *ki,
     } else if (e) {
         log_error("assign: %s", rd_kafka_err2str(e));
     }
-    if (ki->paused)
-        set_paused(ki, parts, true);
+    if (ki->paused) {
+        rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < parts->cnt; i++) {
+            int role = role_of(ki, parts->elems[i].topic);
+            if (role >= 0 && (ki->paused & (1u << role)))
+                rd_kafka_topic_partition_list_add(l, parts->elems[i].topic,
+                                                  parts->elems[i].partition);
+        }
+        set_paused(ki, l, true);
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    ki->rebalanced = true;
     log_info("assigned %d partitions (now %d)", parts->cnt, ki->n_parts);
 }
 
@@ -136,6 +148,7 @@ static void on_revoke(struct kafka_in *ki,
     } else {
         rd_kafka_assign(ki->rk, NULL);
     }
+    ki->rebalanced = true;
     log_info("revoked %d partitions (now %d)", parts->cnt, ki->n_parts);
 }
 
@@ -330,21 +343,69 @@ void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t)
         store(ki, p, p->n ? p->ring[p->head].off : last + 1);
 }
 
-void kafka_in_pause(struct kafka_in *ki, bool paused)
+void kafka_in_set_paused(struct kafka_in *ki, unsigned mask)
 {
-    if (ki->paused == paused)
+    unsigned change = ki->paused ^ mask;
+    if (change == 0)
         return;
-    ki->paused = paused;
     rd_kafka_topic_partition_list_t *l = NULL;
     if (rd_kafka_assignment(ki->rk, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l) {
-        set_paused(ki, l, paused);
+        rd_kafka_topic_partition_list_t *on =
+            rd_kafka_topic_partition_list_new(l->cnt);
+        rd_kafka_topic_partition_list_t *off =
+            rd_kafka_topic_partition_list_new(l->cnt);
+        for (int i = 0; i < l->cnt; i++) {
+            int role = role_of(ki, l->elems[i].topic);
+            if (role < 0 || !(change & (1u << role)))
+                continue;
+            rd_kafka_topic_partition_list_add((mask & (1u << role)) ? on : off,
+                                              l->elems[i].topic,
+                                              l->elems[i].partition);
+        }
+        set_paused(ki, on, true);
+        set_paused(ki, off, false);
+        rd_kafka_topic_partition_list_destroy(on);
+        rd_kafka_topic_partition_list_destroy(off);
         rd_kafka_topic_partition_list_destroy(l);
     }
+    ki->paused = mask;
 }
 
-bool kafka_in_paused(const struct kafka_in *ki)
+unsigned kafka_in_paused(const struct kafka_in *ki)
 {
     return ki->paused;
+}
+
+bool kafka_in_rebalanced(struct kafka_in *ki)
+{
+    bool r = ki->rebalanced;
+    ki->rebalanced = false;
+    return r;
+}
+
+double kafka_in_share(struct kafka_in *ki, int role)
+{
+    int mine = 0;
+    for (struct ptrack *p = ki->parts; p; p = p->next)
+        mine += p->topic == role;
+    if (mine == 0)
+        return 0;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(ki->rk, ki->topics[role], NULL);
+    double share = 1;
+    if (rkt &&
+        rd_kafka_metadata(ki->rk, 0, rkt, &md, 5000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && md->topics[0].partition_cnt > 0)
+        share = (double)mine / md->topics[0].partition_cnt;
+    else
+        log_warnx("no partition count for %s: assuming a share of 1",
+                  ki->topics[role]);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    return share > 1 ? 1 : share;
 }
 
 int kafka_in_assigned(const struct kafka_in *ki)

@@ -48,11 +48,15 @@ void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t);
 int kafka_in_topic_role(const struct kafka_in *ki,
                         const rd_kafka_message_t *rkm);
 
-/* Back-pressure: pause or resume every assigned partition (partitions
- * assigned later follow the current state). */
-void kafka_in_pause(struct kafka_in *ki, bool paused);
-bool kafka_in_paused(const struct kafka_in *ki);
+/* Pauses the input topics whose bit (1 << enum topic_role) is set in
+ * mask and resumes the others; partitions assigned later follow. */
+void kafka_in_set_paused(struct kafka_in *ki, unsigned mask);
+unsigned kafka_in_paused(const struct kafka_in *ki);
 int kafka_in_assigned(const struct kafka_in *ki); /* partitions */
+/* True once after each rebalance (then shares should be recomputed). */
+bool kafka_in_rebalanced(struct kafka_in *ki);
+/* This member's share of a topic: assigned partitions / partitions. */
+double kafka_in_share(struct kafka_in *ki, int role);
 /* Commits the stored offsets now (synchronously). */
 void kafka_in_commit(struct kafka_in *ki);
 /* Commits and leaves the group. */

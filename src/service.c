@@ -1,18 +1,23 @@
-/* service.c - the main loop. Every job is in exactly one list: ready
- * (waiting for a window slot), waiting (retry backoff), inflight (a ZIM
- * call is out) or done (its records are being delivered). */
+/* service.c - the main loop. A job is held by the scheduler (queued behind
+ * its key, or ready) or is in exactly one list: waiting (retry backoff, or
+ * held while the breaker is open), inflight (a ZIM call is out) or done
+ * (its records are being delivered). */
 #define _GNU_SOURCE   /* pipe2 */
 #define LOG_COMPONENT "service"
 #include "service.h"
 
 #include "clock.h"
 #include "dlq.h"
+#include "history.h"
 #include "job.h"
 #include "kafka_in.h"
+#include "breaker.h"
 #include "kafka_out.h"
 #include "log.h"
 #include "outcome.h"
+#include "ratelimit.h"
 #include "rng.h"
+#include "sched.h"
 #include "zim_client.h"
 #include "zim_sign.h"
 
@@ -37,11 +42,16 @@ struct service {
     struct kafka_out *ko;
     struct zim_client *zc;
     int wake[2];
-    struct jlist ready, waiting, inflight, done;
+    struct sched *sched;
+    struct jlist waiting, inflight, done;
     int n_jobs;
     int max_jobs;
     uint64_t rng;
     bool stopping;
+    struct ratelimit *rl[EVENT_KIND_COUNT];
+    struct window *daily; /* broadcast calls in the rolling window */
+    struct breaker breaker;
+    bool daily_full_logged;
 };
 
 /* ---- lists ---- */
@@ -77,9 +87,12 @@ static uint64_t rnd(struct service *s)
     return rng_next(&s->rng);
 }
 
+/* l: the list j is in, or NULL when only the scheduler holds it. */
 static void drop_job(struct service *s, struct jlist *l, struct job *j)
 {
-    jl_remove(l, j);
+    if (l)
+        jl_remove(l, j);
+    sched_remove(s->sched, j);
     job_destroy(j);
     s->n_jobs--;
 }
@@ -122,7 +135,11 @@ static void finish(struct service *s, struct job *j, enum outcome o,
 {
     j->outcome = o;
     j->failure = f;
+    /* Its key's next record may go now (its reply need not be out). */
+    sched_remove(s->sched, j);
     j->state = JOB_DONE;
+    if (j->kind == EVENT_BROADCAST && o == OUTCOME_SENT)
+        window_add(s->daily, clock_wall_ms());
     if (j->failure == FAILURE_VALIDATION) {
         j->code = j->verr.code;
         snprintf(j->message, sizeof(j->message), "invalid event: %s%s%s",
@@ -186,21 +203,42 @@ static void on_delivery(void *opaque, rd_kafka_resp_err_t err,
 
 /* ---- the ZIM call ---- */
 
-static void dispatch(struct service *s, struct job *j, int64_t now)
+static bool dispatch(struct service *s, struct job *j, int64_t now)
 {
     if (zim_client_send(s->zc, event_kind_action(j->kind), j->rkm->payload,
-                        j->rkm->len, j) == -1)
-        return; /* no slot after all: stays ready */
-    jl_remove(&s->ready, j);
+                        j->rkm->len, j) == -1) {
+        sched_requeue(s->sched, j);
+        return false;
+    }
     jl_push(&s->inflight, j);
     j->state = JOB_IN_FLIGHT;
     j->attempts++;
     j->sent_ms = now;
-    if (j->first_send_ms == 0)
+    if (j->first_send_ms == 0) {
         j->first_send_ms = now;
+        j->breaker_open_at_first = breaker_open_ms(&s->breaker, now);
+    }
+    return true;
 }
 
 static struct service *g_service; /* for the curl completion callback */
+
+static void hold(struct service *s, struct job *j, int64_t due)
+{
+    j->state = JOB_RETRY_WAIT;
+    j->due_ms = due;
+    jl_push(&s->waiting, j);
+}
+
+/* What the breaker makes of an answer. */
+static enum breaker_event breaker_event_of(const struct zim_result *res)
+{
+    if (res->curl_rc != 0 || res->http >= 500)
+        return BREAKER_TRANSPORT;
+    if (res->parsed && outcome_code_is_systemic(res->code))
+        return BREAKER_SYSTEMIC;
+    return BREAKER_OK;
+}
 
 static void on_zim_done(void *opaque, struct zim_result *res)
 {
@@ -214,8 +252,39 @@ static void on_zim_done(void *opaque, struct zim_result *res)
     zim_result_init(res); /* the job owns the answer now */
     if (j->stale) {
         /* Revoked while in flight: the partition's next owner redoes it. */
-        job_destroy(j);
-        s->n_jobs--;
+        drop_job(s, NULL, j);
+        return;
+    }
+    enum breaker_event bev = breaker_event_of(&j->res);
+    if (breaker_record(&s->breaker, bev, j->res.code, now)) {
+        if (s->breaker.state == BREAKER_OPEN)
+            log_error("breaker open: %s code=%" PRId64 " (%s); pausing all "
+                      "consumption, nothing is dead-lettered until ZIM "
+                      "answers again",
+                      bev == BREAKER_SYSTEMIC
+                          ? "ZIM rejects our credentials or setup"
+                          : "ZIM unreachable or failing every call",
+                      j->res.code,
+                      j->res.error[0] ? j->res.error : j->res.message);
+        else
+            log_info("breaker closed: ZIM answers again; resuming");
+    }
+    if (s->breaker.state == BREAKER_OPEN && bev != BREAKER_OK) {
+        /* Not the message's fault: hold it; the attempt does not count. */
+        j->attempts--;
+        hold(s, j, now);
+        return;
+    }
+    if (j->res.parsed && (j->res.code == 7 || (j->kind == EVENT_BROADCAST &&
+                                               j->res.code == 660500003))) {
+        /* Over ZIM's quota anyway (another client of the AppID?): slow
+         * down and try again; this is not the message's fault either. */
+        ratelimit_throttled(s->rl[j->kind], now);
+        log_warnx("ZIM throttled %s (code %" PRId64 "): rate now %.2f/s",
+                  event_kind_action(j->kind), j->res.code,
+                  ratelimit_rate(s->rl[j->kind]));
+        j->attempts--;
+        sched_requeue(s->sched, j);
         return;
     }
     enum outcome o = outcome_classify(&j->res);
@@ -236,18 +305,19 @@ static void on_zim_done(void *opaque, struct zim_result *res)
     const struct config *c = s->cfg;
     int64_t wait = outcome_backoff_ms(j->attempts - 1, c->retry_base_ms,
                                       c->retry_max_ms, rnd(s));
+    /* Time the breaker was open does not count against the event. */
+    int64_t elapsed =
+        now + wait - j->first_send_ms -
+        (breaker_open_ms(&s->breaker, now) - j->breaker_open_at_first);
     if (j->attempts >= c->retry_max_attempts ||
-        now + wait - j->first_send_ms > c->retry_max_elapsed_ms ||
-        s->stopping) {
+        elapsed > c->retry_max_elapsed_ms || s->stopping) {
         finish(s, j, o, FAILURE_EXHAUSTED, now);
         return;
     }
     log_debug("retry in %" PRId64 " ms attempt=%d code=%" PRId64 " err=%s "
               "offset=%" PRId64,
               wait, j->attempts, j->res.code, j->res.error, j->rkm->offset);
-    j->state = JOB_RETRY_WAIT;
-    j->due_ms = now + wait;
-    jl_push(&s->waiting, j);
+    hold(s, j, now + wait);
 }
 
 /* ---- consuming ---- */
@@ -271,23 +341,38 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
     if (event_parse(&j->ev, j->kind, rkm->payload, rkm->len, &s->lim,
                     &j->verr) == 0) {
         j->valid = true;
-        j->state = JOB_QUEUED;
-        jl_push(&s->ready, j);
+        if (sched_add(s->sched, j) == -1) {
+            log_error("out of memory scheduling offset=%" PRId64, rkm->offset);
+            drop_job(s, NULL, j); /* uncommitted: redelivered */
+        }
     } else {
         finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
     }
 }
 
+struct revoked {
+    struct service *s;
+    int topic;
+    int32_t partition; /* -1: every partition */
+};
+
+static void drop_held(void *opaque, struct job *j)
+{
+    struct revoked *r = opaque;
+    if (r->partition < 0 ||
+        (j->ticket.topic == r->topic && j->ticket.partition == r->partition))
+        drop_job(r->s, NULL, j);
+}
+
 static void on_revoke(void *opaque, int topic, int32_t partition)
 {
     struct service *s = opaque;
-    struct jlist *drop[] = {&s->ready, &s->waiting};
-    for (int k = 0; k < 2; k++) {
-        for (struct job *j = drop[k]->head, *n; j; j = n) {
-            n = j->next;
-            if (j->ticket.topic == topic && j->ticket.partition == partition)
-                drop_job(s, drop[k], j);
-        }
+    struct revoked r = {s, topic, partition};
+    sched_foreach_held(s->sched, drop_held, &r);
+    for (struct job *j = s->waiting.head, *n; j; j = n) {
+        n = j->next;
+        if (j->ticket.topic == topic && j->ticket.partition == partition)
+            drop_job(s, &s->waiting, j);
     }
     struct jlist *mark[] = {&s->inflight, &s->done};
     for (int k = 0; k < 2; k++)
@@ -317,6 +402,84 @@ static void sweep_done(struct service *s, int64_t now)
     }
 }
 
+static void update_shares(struct service *s, int64_t now)
+{
+    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
+        double share = kafka_in_share(s->ki, a);
+        ratelimit_set_share(s->rl[a], share, now);
+        if (a == EVENT_BROADCAST)
+            window_set_share(s->daily, share);
+        log_info("quota share %s: %.3f -> %.2f calls/s", event_kind_name(a),
+                 share, ratelimit_rate(s->rl[a]));
+    }
+}
+
+/* Sends what the window, the breaker, the quotas and the daily broadcast
+ * window allow. Returns when to look again. */
+static int64_t send_ready(struct service *s, int64_t now, int64_t next)
+{
+    int64_t wall = clock_wall_ms();
+    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
+        while (sched_has_ready(s->sched, a) && zim_client_capacity(s->zc) > 0) {
+            if (!breaker_allow(&s->breaker, now)) {
+                int64_t w = breaker_wait_ms(&s->breaker, now);
+                if (w > 0 && now + w < next)
+                    next = now + w;
+                return next;
+            }
+            if (a == EVENT_BROADCAST && window_full(s->daily, wall)) {
+                int64_t at = window_frees_at(s->daily, wall);
+                if (!s->daily_full_logged)
+                    log_warnx("broadcast quota used up (%" PRId64 " in the "
+                              "window): broadcast topic paused for %" PRId64
+                              " s",
+                              window_limit(s->daily),
+                              at > 0 ? (at - wall) / 1000 : -1);
+                s->daily_full_logged = true;
+                if (at > 0 && now + (at - wall) < next)
+                    next = now + (at - wall);
+                break;
+            }
+            if (!ratelimit_take(s->rl[a], now)) {
+                int64_t w = ratelimit_wait_ms(s->rl[a], now);
+                if (w >= 0 && now + w < next)
+                    next = now + (w > 0 ? w : 1);
+                break;
+            }
+            struct job *j = sched_pop(s->sched, a);
+            if (!dispatch(s, j, now))
+                return next;
+            if (s->breaker.state == BREAKER_OPEN) {
+                breaker_probe_sent(&s->breaker, now);
+                log_info("breaker: probing with offset=%" PRId64,
+                         j->rkm->offset);
+            }
+        }
+    }
+    return next;
+}
+
+/* Which input topics to pause, and why: memory (all), the breaker (all),
+ * the broadcast window (broadcast). */
+static void apply_pauses(struct service *s)
+{
+    unsigned mask = 0, was = kafka_in_paused(s->ki);
+    const unsigned all = 7;
+    if (s->n_jobs >= s->max_jobs ||
+        (s->n_jobs > s->max_jobs / 2 && (was & all) == all))
+        mask = all; /* resume below half: no flapping */
+    if (s->breaker.state == BREAKER_OPEN || s->stopping)
+        mask = all;
+    int64_t wall = clock_wall_ms();
+    if (window_full(s->daily, wall))
+        mask |= 1u << EVENT_BROADCAST;
+    else if (s->daily_full_logged) {
+        s->daily_full_logged = false;
+        log_info("broadcast quota window has room again: resuming broadcasts");
+    }
+    kafka_in_set_paused(s->ki, mask);
+}
+
 static int64_t turn(struct service *s, int64_t now)
 {
     int64_t next = now + 100;
@@ -324,32 +487,22 @@ static int64_t turn(struct service *s, int64_t now)
         rd_kafka_message_t *rkm;
         for (int i = 0; i < 1000 && (rkm = kafka_in_poll(s->ki)); i++)
             on_record(s, rkm, now);
+        if (kafka_in_rebalanced(s->ki))
+            update_shares(s, now);
         for (struct job *j = s->waiting.head, *n; j; j = n) {
             n = j->next;
             if (j->due_ms <= now) {
                 jl_remove(&s->waiting, j);
-                j->state = JOB_QUEUED;
-                jl_push(&s->ready, j);
+                sched_requeue(s->sched, j);
             } else if (j->due_ms < next) {
                 next = j->due_ms;
             }
         }
-        while (s->ready.head && zim_client_capacity(s->zc) > 0) {
-            struct job *j = s->ready.head;
-            dispatch(s, j, now);
-            if (j->state != JOB_IN_FLIGHT)
-                break;
-        }
-        /* Back-pressure: stop fetching while too much is in memory. */
-        if (s->n_jobs >= s->max_jobs && !kafka_in_paused(s->ki))
-            kafka_in_pause(s->ki, true);
-        else if (s->n_jobs <= s->max_jobs / 2 && kafka_in_paused(s->ki))
-            kafka_in_pause(s->ki, false);
+        next = send_ready(s, now, next);
+        apply_pauses(s);
     }
     kafka_out_poll(s->ko);
     sweep_done(s, now);
-    if (s->ready.head && zim_client_capacity(s->zc) > 0)
-        next = now;
     return next;
 }
 
@@ -363,10 +516,10 @@ static void drain_wake(struct service *s)
 static void shutdown_drain(struct service *s)
 {
     s->stopping = true;
-    kafka_in_pause(s->ki, true);
+    kafka_in_set_paused(s->ki, 7);
     /* Work not started is not committed: the next owner gets it. */
-    while (s->ready.head)
-        drop_job(s, &s->ready, s->ready.head);
+    struct revoked all = {s, 0, -1};
+    sched_foreach_held(s->sched, drop_held, &all);
     while (s->waiting.head)
         drop_job(s, &s->waiting, s->waiting.head);
     int64_t deadline = clock_mono_ms() + s->cfg->drain_ms;
@@ -393,8 +546,18 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
     memcpy(&s.rng, seed, sizeof(s.rng));
     s.rng |= 1;
     config_event_limits(cfg, &s.lim);
-    /* Records held in memory: the window, plus as many again queued. */
-    s.max_jobs = (int)cfg->max_inflight * 4;
+    s.max_jobs = (int)cfg->max_records;
+    double headroom = (double)cfg->headroom_pct / 100.0;
+    for (int a = 0; a < EVENT_KIND_COUNT; a++)
+        if ((s.rl[a] = ratelimit_new((double)cfg->quota[a], 1, headroom)) ==
+            NULL)
+            goto oom;
+    breaker_init(&s.breaker, (int)cfg->breaker_failures, cfg->breaker_probe_ms,
+                 cfg->breaker_probe_max_ms);
+    if ((s.sched = sched_new((enum ordering)cfg->ordering)) == NULL ||
+        (s.daily = window_new(cfg->broadcast_daily,
+                              cfg->broadcast_window_ms)) == NULL)
+        goto oom;
     g_service = &s;
     if (pipe2(s.wake, O_NONBLOCK | O_CLOEXEC) != 0) {
         log_warn("pipe");
@@ -408,6 +571,9 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_error("start-up failed: %s", err);
         goto out;
     }
+    if (history_broadcasts(cfg, s.daily, err, sizeof(err)) == -1)
+        log_warnx("broadcast window not rebuilt from %s: %s",
+                  cfg->topic[TOPIC_REPLY], err);
     log_info("running: endpoint=%s app_id=%u topics=%s,%s,%s inflight=%d",
              cfg->endpoint, cfg->app_id, cfg->topic[0], cfg->topic[1],
              cfg->topic[2], (int)cfg->max_inflight);
@@ -426,13 +592,24 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
     shutdown_drain(&s);
     kafka_in_close(s.ki);
     rc = 0;
+    goto out;
+oom:
+    log_error("start-up failed: out of memory");
 out:
     /* Jobs left (a fatal error, or the drain ran out) are not committed. */
-    struct jlist *lists[] = {&s.ready, &s.waiting, &s.inflight, &s.done};
     zim_client_destroy(s.zc);
-    for (int k = 0; k < 4; k++)
+    if (s.sched) {
+        struct revoked all = {&s, 0, -1};
+        sched_foreach_held(s.sched, drop_held, &all);
+    }
+    struct jlist *lists[] = {&s.waiting, &s.inflight, &s.done};
+    for (int k = 0; k < 3; k++)
         while (lists[k]->head)
             drop_job(&s, lists[k], lists[k]->head);
+    sched_destroy(s.sched);
+    for (int a = 0; a < EVENT_KIND_COUNT; a++)
+        ratelimit_destroy(s.rl[a]);
+    window_destroy(s.daily);
     kafka_in_destroy(s.ki);
     kafka_out_destroy(s.ko);
     for (int i = 0; i < 2; i++)

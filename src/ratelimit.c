@@ -1,0 +1,184 @@
+/* ratelimit.c - token buckets with AIMD, and the rolling window. */
+#include "ratelimit.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define AIMD_DOWN  0.7
+#define AIMD_UP    0.05 /* of the target rate, per second */
+#define AIMD_FLOOR 0.1  /* never below 10 % of the target */
+
+struct ratelimit {
+    double limit, headroom, burst;
+    double target; /* limit x share x (1 - headroom) */
+    double rate;   /* current, <= target */
+    double tokens;
+    int64_t last_ms;
+};
+
+struct ratelimit *ratelimit_new(double limit, double burst, double headroom)
+{
+    struct ratelimit *rl = calloc(1, sizeof(*rl));
+    if (rl == NULL)
+        return NULL;
+    rl->limit = limit;
+    rl->burst = burst < 1 ? 1 : burst;
+    rl->headroom = headroom;
+    rl->target = rl->rate = limit * (1 - headroom);
+    rl->tokens = 1;
+    rl->last_ms = -1;
+    return rl;
+}
+
+void ratelimit_destroy(struct ratelimit *rl)
+{
+    free(rl);
+}
+
+static void refill(struct ratelimit *rl, int64_t now)
+{
+    if (rl->last_ms < 0)
+        rl->last_ms = now;
+    double dt = (double)(now - rl->last_ms) / 1000.0;
+    if (dt <= 0)
+        return;
+    rl->last_ms = now;
+    if (rl->rate < rl->target) { /* additive recovery */
+        rl->rate += rl->target * AIMD_UP * dt;
+        if (rl->rate > rl->target)
+            rl->rate = rl->target;
+    }
+    rl->tokens += rl->rate * dt;
+    if (rl->tokens > rl->burst)
+        rl->tokens = rl->burst;
+}
+
+void ratelimit_set_share(struct ratelimit *rl, double share, int64_t now_ms)
+{
+    refill(rl, now_ms);
+    double old = rl->target;
+    rl->target = rl->limit * share * (1 - rl->headroom);
+    /* Keep the AIMD state proportionally. */
+    rl->rate = old > 0 ? rl->rate * rl->target / old : rl->target;
+}
+
+bool ratelimit_take(struct ratelimit *rl, int64_t now_ms)
+{
+    if (rl->limit <= 0)
+        return true;
+    refill(rl, now_ms);
+    if (rl->tokens < 1)
+        return false;
+    rl->tokens -= 1;
+    return true;
+}
+
+int64_t ratelimit_wait_ms(struct ratelimit *rl, int64_t now_ms)
+{
+    if (rl->limit <= 0)
+        return 0;
+    refill(rl, now_ms);
+    if (rl->tokens >= 1)
+        return 0;
+    if (rl->rate <= 0)
+        return -1;
+    return (int64_t)ceil((1 - rl->tokens) / rl->rate * 1000.0);
+}
+
+void ratelimit_throttled(struct ratelimit *rl, int64_t now_ms)
+{
+    refill(rl, now_ms);
+    rl->rate *= AIMD_DOWN;
+    if (rl->rate < rl->target * AIMD_FLOOR)
+        rl->rate = rl->target * AIMD_FLOOR;
+    rl->tokens = 0;
+}
+
+double ratelimit_rate(const struct ratelimit *rl)
+{
+    return rl->limit <= 0 ? 0 : rl->rate;
+}
+
+struct window {
+    int64_t full_limit, limit, window_ms;
+    int64_t *t; /* event times, oldest first, ring of full_limit */
+    int64_t head, n;
+};
+
+struct window *window_new(int64_t limit, int64_t window_ms)
+{
+    struct window *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    w->full_limit = w->limit = limit;
+    w->window_ms = window_ms;
+    if (limit > 0 && (w->t = calloc((size_t)limit, sizeof(*w->t))) == NULL) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void window_destroy(struct window *w)
+{
+    if (w) {
+        free(w->t);
+        free(w);
+    }
+}
+
+void window_set_share(struct window *w, double share)
+{
+    w->limit = (int64_t)floor((double)w->full_limit * share);
+}
+
+static void expire(const struct window *cw, int64_t now)
+{
+    struct window *w = (struct window *)cw;
+    while (w->n && now - w->t[w->head] >= w->window_ms) {
+        w->head = (w->head + 1) % w->full_limit;
+        w->n--;
+    }
+}
+
+bool window_full(const struct window *w, int64_t now_ms)
+{
+    if (w->full_limit <= 0)
+        return false;
+    expire(w, now_ms);
+    return w->n >= w->limit;
+}
+
+int64_t window_frees_at(const struct window *w, int64_t now_ms)
+{
+    if (!window_full(w, now_ms))
+        return 0;
+    if (w->n == 0)
+        return -1; /* a share of 0: never (until the share changes) */
+    /* The event that must leave for a slot: n - limit + 1 from the oldest. */
+    int64_t k = w->n - w->limit;
+    return w->t[(w->head + k) % w->full_limit] + w->window_ms;
+}
+
+void window_add(struct window *w, int64_t at_ms)
+{
+    if (w->full_limit <= 0)
+        return;
+    if (w->n == w->full_limit) { /* drop the oldest */
+        w->head = (w->head + 1) % w->full_limit;
+        w->n--;
+    }
+    w->t[(w->head + w->n) % w->full_limit] = at_ms;
+    w->n++;
+}
+
+int64_t window_count(const struct window *w, int64_t now_ms)
+{
+    expire(w, now_ms);
+    return w->n;
+}
+
+int64_t window_limit(const struct window *w)
+{
+    return w->limit;
+}

@@ -1,0 +1,323 @@
+/* sched.c - per-key FIFOs and per-action priority heaps. */
+#include "sched.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One conversation: its jobs in partition order. */
+struct keyq {
+    struct job *head, *tail;
+    struct keyq *next_in_bucket;
+    uint64_t hash;
+    size_t keylen;
+    char key[]; /* topic role, partition or key bytes */
+};
+
+struct heap {
+    struct job **v;
+    size_t n, cap;
+};
+
+struct sched {
+    enum ordering ord;
+    struct keyq **buckets;
+    size_t n_buckets, n_keys;
+    struct heap ready[EVENT_KIND_COUNT];
+    uint64_t seq;
+};
+
+/* ---- the ready heaps: highest Priority, then lowest seq, on top ---- */
+
+static bool before(const struct job *a, const struct job *b)
+{
+    if (a->ev.priority != b->ev.priority)
+        return a->ev.priority > b->ev.priority;
+    return a->seq < b->seq;
+}
+
+static void heap_set(struct heap *h, size_t i, struct job *j)
+{
+    h->v[i] = j;
+    j->heap_idx = (int)i;
+}
+
+static void sift_up(struct heap *h, size_t i)
+{
+    struct job *j = h->v[i];
+    while (i > 0 && before(j, h->v[(i - 1) / 2])) {
+        heap_set(h, i, h->v[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(h, i, j);
+}
+
+static void sift_down(struct heap *h, size_t i)
+{
+    struct job *j = h->v[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && before(h->v[c + 1], h->v[c]))
+            c++;
+        if (!before(h->v[c], j))
+            break;
+        heap_set(h, i, h->v[c]);
+        i = c;
+    }
+    heap_set(h, i, j);
+}
+
+static int heap_push(struct heap *h, struct job *j)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        struct job **v = realloc(h->v, cap * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        h->v = v;
+        h->cap = cap;
+    }
+    heap_set(h, h->n++, j);
+    sift_up(h, h->n - 1);
+    return 0;
+}
+
+static void heap_remove(struct heap *h, struct job *j)
+{
+    size_t i = (size_t)j->heap_idx;
+    j->heap_idx = -1;
+    if (--h->n == i)
+        return;
+    heap_set(h, i, h->v[h->n]);
+    sift_down(h, i);
+    sift_up(h, (size_t)h->v[i]->heap_idx);
+}
+
+/* ---- keys ---- */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The ordering key of j, written into buf; 0 when j is unordered. */
+static size_t key_of(const struct sched *s, const struct job *j, char *buf,
+                     size_t cap)
+{
+    const rd_kafka_message_t *rkm = j->rkm;
+    if (s->ord == ORDER_NONE)
+        return 0;
+    buf[0] = (char)j->ticket.topic;
+    if (s->ord == ORDER_KEY && rkm->key && rkm->key_len) {
+        size_t n = rkm->key_len < cap - 2 ? rkm->key_len : cap - 2;
+        buf[1] = 'k';
+        memcpy(buf + 2, rkm->key, n);
+        return n + 2;
+    }
+    buf[1] = 'p';
+    memcpy(buf + 2, &j->ticket.partition, sizeof(j->ticket.partition));
+    return 2 + sizeof(j->ticket.partition);
+}
+
+static int grow(struct sched *s)
+{
+    size_t n = s->n_buckets ? s->n_buckets * 2 : 1024;
+    struct keyq **b = calloc(n, sizeof(*b));
+    if (b == NULL)
+        return -1;
+    for (size_t i = 0; i < s->n_buckets; i++) {
+        for (struct keyq *q = s->buckets[i], *next; q; q = next) {
+            next = q->next_in_bucket;
+            q->next_in_bucket = b[q->hash % n];
+            b[q->hash % n] = q;
+        }
+    }
+    free(s->buckets);
+    s->buckets = b;
+    s->n_buckets = n;
+    return 0;
+}
+
+static struct keyq *keyq_get(struct sched *s, const char *key, size_t n)
+{
+    if (s->n_keys >= s->n_buckets && grow(s) == -1)
+        return NULL;
+    uint64_t h = fnv1a(key, n);
+    struct keyq **slot = &s->buckets[h % s->n_buckets];
+    for (struct keyq *q = *slot; q; q = q->next_in_bucket)
+        if (q->hash == h && q->keylen == n && memcmp(q->key, key, n) == 0)
+            return q;
+    struct keyq *q = calloc(1, sizeof(*q) + n);
+    if (q == NULL)
+        return NULL;
+    q->hash = h;
+    q->keylen = n;
+    memcpy(q->key, key, n);
+    q->next_in_bucket = *slot;
+    *slot = q;
+    s->n_keys++;
+    return q;
+}
+
+static void keyq_free(struct sched *s, struct keyq *q)
+{
+    struct keyq **pp = &s->buckets[q->hash % s->n_buckets];
+    while (*pp != q)
+        pp = &(*pp)->next_in_bucket;
+    *pp = q->next_in_bucket;
+    s->n_keys--;
+    free(q);
+}
+
+/* ---- the API ---- */
+
+struct sched *sched_new(enum ordering ord)
+{
+    struct sched *s = calloc(1, sizeof(*s));
+    if (s)
+        s->ord = ord;
+    return s;
+}
+
+void sched_destroy(struct sched *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n_buckets; i++) {
+        for (struct keyq *q = s->buckets[i], *next; q; q = next) {
+            next = q->next_in_bucket;
+            free(q);
+        }
+    }
+    free(s->buckets);
+    for (int a = 0; a < EVENT_KIND_COUNT; a++)
+        free(s->ready[a].v);
+    free(s);
+}
+
+int sched_add(struct sched *s, struct job *j)
+{
+    char key[512];
+    size_t n = key_of(s, j, key, sizeof(key));
+    j->seq = ++s->seq;
+    j->state = JOB_QUEUED;
+    if (n == 0)
+        return heap_push(&s->ready[j->kind], j);
+    struct keyq *q = keyq_get(s, key, n);
+    if (q == NULL)
+        return -1;
+    j->kq = q;
+    j->kq_prev = q->tail;
+    j->kq_next = NULL;
+    if (q->tail)
+        q->tail->kq_next = j;
+    else
+        q->head = j;
+    q->tail = j;
+    if (q->head == j && heap_push(&s->ready[j->kind], j) == -1) {
+        sched_remove(s, j);
+        return -1;
+    }
+    return 0;
+}
+
+struct job *sched_pop(struct sched *s, enum event_kind action)
+{
+    struct heap *h = &s->ready[action];
+    if (h->n == 0)
+        return NULL;
+    struct job *j = h->v[0];
+    heap_remove(h, j);
+    return j;
+}
+
+bool sched_has_ready(const struct sched *s, enum event_kind action)
+{
+    return s->ready[action].n > 0;
+}
+
+size_t sched_ready_count(const struct sched *s, enum event_kind action)
+{
+    return s->ready[action].n;
+}
+
+void sched_requeue(struct sched *s, struct job *j)
+{
+    j->state = JOB_QUEUED;
+    if (j->heap_idx < 0)
+        heap_push(&s->ready[j->kind], j); /* a slot existed: no failure */
+}
+
+void sched_remove(struct sched *s, struct job *j)
+{
+    if (j->heap_idx >= 0)
+        heap_remove(&s->ready[j->kind], j);
+    struct keyq *q = j->kq;
+    if (q == NULL)
+        return;
+    bool was_head = q->head == j;
+    if (j->kq_prev)
+        j->kq_prev->kq_next = j->kq_next;
+    else
+        q->head = j->kq_next;
+    if (j->kq_next)
+        j->kq_next->kq_prev = j->kq_prev;
+    else
+        q->tail = j->kq_prev;
+    j->kq = NULL;
+    j->kq_next = j->kq_prev = NULL;
+    if (q->head == NULL) {
+        keyq_free(s, q);
+        return;
+    }
+    /* The next record of the conversation may go now. */
+    if (was_head && q->head->state == JOB_QUEUED && q->head->heap_idx < 0)
+        heap_push(&s->ready[q->head->kind], q->head);
+}
+
+void sched_foreach_held(struct sched *s, void (*fn)(void *, struct job *),
+                        void *opaque)
+{
+    size_t n = 0, cap = 256;
+    struct job **all = malloc(cap * sizeof(*all));
+    if (all == NULL)
+        return;
+    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
+        for (size_t i = 0; i < s->ready[a].n; i++) {
+            if (s->ready[a].v[i]->kq)
+                continue; /* found through its key below */
+            if (n == cap) {
+                struct job **v = realloc(all, (cap *= 2) * sizeof(*all));
+                if (v == NULL)
+                    goto out;
+                all = v;
+            }
+            all[n++] = s->ready[a].v[i];
+        }
+    }
+    for (size_t b = 0; b < s->n_buckets; b++) {
+        for (struct keyq *q = s->buckets[b]; q; q = q->next_in_bucket) {
+            for (struct job *j = q->head; j; j = j->kq_next) {
+                if (j->state != JOB_QUEUED)
+                    continue;
+                if (n == cap) {
+                    struct job **v = realloc(all, (cap *= 2) * sizeof(*all));
+                    if (v == NULL)
+                        goto out;
+                    all = v;
+                }
+                all[n++] = j;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        fn(opaque, all[i]);
+out:
+    free(all);
+}
