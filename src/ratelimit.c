@@ -8,12 +8,19 @@
 #define AIMD_UP    0.05 /* of the target rate, per second */
 #define AIMD_FLOOR 0.1  /* never below 10 % of the target */
 
+/* A late caller (the loop woke a little after a token was due) keeps the
+ * cadence if it is at most this late, so polling granularity does not eat
+ * into the rate; later than that, the schedule restarts from now. */
+#define CADENCE_SLACK_MS 5.0
+
+/* GCRA ("virtual scheduling"): the next call is due at tat; with burst b,
+ * it may come (b - 1) intervals early. */
 struct ratelimit {
     double limit, headroom, burst;
-    double target; /* limit x share x (1 - headroom) */
-    double rate;   /* current, <= target */
-    double tokens;
-    int64_t last_ms;
+    double target;   /* limit x share x (1 - headroom) */
+    double rate;     /* current, <= target */
+    double tat;      /* theoretical arrival time of the next call, ms */
+    int64_t last_ms; /* last AIMD recovery step */
 };
 
 struct ratelimit *ratelimit_new(double limit, double burst, double headroom)
@@ -25,7 +32,7 @@ struct ratelimit *ratelimit_new(double limit, double burst, double headroom)
     rl->burst = burst < 1 ? 1 : burst;
     rl->headroom = headroom;
     rl->target = rl->rate = limit * (1 - headroom);
-    rl->tokens = 1;
+    rl->tat = -1e18;
     rl->last_ms = -1;
     return rl;
 }
@@ -35,7 +42,8 @@ void ratelimit_destroy(struct ratelimit *rl)
     free(rl);
 }
 
-static void refill(struct ratelimit *rl, int64_t now)
+/* Additive recovery after a throttle. */
+static void recover(struct ratelimit *rl, int64_t now)
 {
     if (rl->last_ms < 0)
         rl->last_ms = now;
@@ -43,19 +51,16 @@ static void refill(struct ratelimit *rl, int64_t now)
     if (dt <= 0)
         return;
     rl->last_ms = now;
-    if (rl->rate < rl->target) { /* additive recovery */
+    if (rl->rate < rl->target) {
         rl->rate += rl->target * AIMD_UP * dt;
         if (rl->rate > rl->target)
             rl->rate = rl->target;
     }
-    rl->tokens += rl->rate * dt;
-    if (rl->tokens > rl->burst)
-        rl->tokens = rl->burst;
 }
 
 void ratelimit_set_share(struct ratelimit *rl, double share, int64_t now_ms)
 {
-    refill(rl, now_ms);
+    recover(rl, now_ms);
     double old = rl->target;
     rl->target = rl->limit * share * (1 - rl->headroom);
     /* Keep the AIMD state proportionally. */
@@ -66,10 +71,15 @@ bool ratelimit_take(struct ratelimit *rl, int64_t now_ms)
 {
     if (rl->limit <= 0)
         return true;
-    refill(rl, now_ms);
-    if (rl->tokens < 1)
+    recover(rl, now_ms);
+    if (rl->rate <= 0)
         return false;
-    rl->tokens -= 1;
+    double interval = 1000.0 / rl->rate, now = (double)now_ms;
+    if (now < rl->tat - (rl->burst - 1) * interval)
+        return false;
+    if (rl->tat < now - CADENCE_SLACK_MS)
+        rl->tat = now;
+    rl->tat += interval;
     return true;
 }
 
@@ -77,21 +87,20 @@ int64_t ratelimit_wait_ms(struct ratelimit *rl, int64_t now_ms)
 {
     if (rl->limit <= 0)
         return 0;
-    refill(rl, now_ms);
-    if (rl->tokens >= 1)
-        return 0;
+    recover(rl, now_ms);
     if (rl->rate <= 0)
         return -1;
-    return (int64_t)ceil((1 - rl->tokens) / rl->rate * 1000.0);
+    double due = rl->tat - (rl->burst - 1) * 1000.0 / rl->rate;
+    return due <= (double)now_ms ? 0 : (int64_t)ceil(due - (double)now_ms);
 }
 
 void ratelimit_throttled(struct ratelimit *rl, int64_t now_ms)
 {
-    refill(rl, now_ms);
+    recover(rl, now_ms);
     rl->rate *= AIMD_DOWN;
     if (rl->rate < rl->target * AIMD_FLOOR)
         rl->rate = rl->target * AIMD_FLOOR;
-    rl->tokens = 0;
+    rl->tat = (double)now_ms + 1000.0 / rl->rate; /* and pause a beat */
 }
 
 double ratelimit_rate(const struct ratelimit *rl)

@@ -51,7 +51,7 @@ struct service {
     struct ratelimit *rl[EVENT_KIND_COUNT];
     struct window *daily; /* broadcast calls in the rolling window */
     struct breaker breaker;
-    bool daily_full_logged;
+    bool daily_paused; /* the broadcast window is full */
 };
 
 /* ---- lists ---- */
@@ -409,8 +409,12 @@ static void update_shares(struct service *s, int64_t now)
         ratelimit_set_share(s->rl[a], share, now);
         if (a == EVENT_BROADCAST)
             window_set_share(s->daily, share);
-        log_info("quota share %s: %.3f -> %.2f calls/s", event_kind_name(a),
-                 share, ratelimit_rate(s->rl[a]));
+        if (s->cfg->quota[a] > 0)
+            log_info("quota share %s: %.3f -> %.2f calls/s", event_kind_name(a),
+                     share, ratelimit_rate(s->rl[a]));
+        else
+            log_info("quota share %s: %.3f, no rate limit", event_kind_name(a),
+                     share);
     }
 }
 
@@ -429,13 +433,6 @@ static int64_t send_ready(struct service *s, int64_t now, int64_t next)
             }
             if (a == EVENT_BROADCAST && window_full(s->daily, wall)) {
                 int64_t at = window_frees_at(s->daily, wall);
-                if (!s->daily_full_logged)
-                    log_warnx("broadcast quota used up (%" PRId64 " in the "
-                              "window): broadcast topic paused for %" PRId64
-                              " s",
-                              window_limit(s->daily),
-                              at > 0 ? (at - wall) / 1000 : -1);
-                s->daily_full_logged = true;
                 if (at > 0 && now + (at - wall) < next)
                     next = now + (at - wall);
                 break;
@@ -471,11 +468,20 @@ static void apply_pauses(struct service *s)
     if (s->breaker.state == BREAKER_OPEN || s->stopping)
         mask = all;
     int64_t wall = clock_wall_ms();
-    if (window_full(s->daily, wall))
+    bool full = window_full(s->daily, wall);
+    if (full)
         mask |= 1u << EVENT_BROADCAST;
-    else if (s->daily_full_logged) {
-        s->daily_full_logged = false;
-        log_info("broadcast quota window has room again: resuming broadcasts");
+    if (full != s->daily_paused) {
+        int64_t at = window_frees_at(s->daily, wall);
+        if (full)
+            log_warnx("broadcast quota used up (%" PRId64 " per window): "
+                      "broadcasts wait, paused for about %" PRId64 " s",
+                      window_limit(s->daily),
+                      at > 0 ? (at - wall + 999) / 1000 : -1);
+        else
+            log_info("broadcast quota window has room again: resuming "
+                     "broadcasts");
+        s->daily_paused = full;
     }
     kafka_in_set_paused(s->ki, mask);
 }

@@ -1,0 +1,132 @@
+/* test_flow_quota.c - ZIM's quotas used fully and never exceeded: a
+ * backlog of 1,000 peer events at the documented 20/s. zimsim enforces the
+ * quota as a strict sliding second; its peak per second must stay <= 20,
+ * no call may be answered with code 7, and the achieved rate must be at
+ * least 95 % of 20/s. With ZB_REPLICAS=2 the same with two bridges in one
+ * group (combined rate >= 90 %). */
+#include "testenv.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EVENTS 1000
+
+static long stat_after(const char *stats, const char *action, const char *field)
+{
+    const char *a = strstr(stats, action);
+    assert_non_null(a);
+    const char *f = strstr(a, field);
+    assert_non_null(f);
+    return strtol(f + strlen(field), NULL, 10);
+}
+
+/* Waits until the bridge's latest quota log line shows the share that
+ * `replicas` members of one group should get. */
+static void wait_share(const struct bridge *b, const char *share)
+{
+    for (int i = 0; i < 600; i++) {
+        FILE *f = fopen(b->log, "r");
+        char line[1024], last[1024] = "";
+        while (f && fgets(line, sizeof(line), f))
+            if (strstr(line, "quota share peer"))
+                snprintf(last, sizeof(last), "%s", line);
+        if (f)
+            fclose(f);
+        if (strstr(last, share))
+            return;
+        usleep(100000);
+    }
+    fail_msg("bridge %s never got a peer share of %s", b->log, share);
+}
+
+static void run(int replicas, double min_ratio)
+{
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b[2];
+    testenv_zimsim_start(&zs, NULL, NULL, NULL); /* documented quotas */
+    testenv_topics(&t, 6);
+    for (int r = 0; r < replicas; r++)
+        testenv_bridge_start(&b[r], &zs, &t, "log.level = info\n");
+    for (int r = 0; r < replicas; r++)
+        wait_share(&b[r], replicas == 2 ? "peer: 0.500" : "peer: 1.000");
+    sleep(1);
+    rd_kafka_t *p = testenv_producer();
+    char key[16], val[256];
+    for (int i = 0; i < EVENTS; i++) {
+        snprintf(key, sizeof(key), "c%d", i % 97);
+        snprintf(val, sizeof(val),
+                 "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
+                 "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                 "{\"Message\":\"q%d\"}}",
+                 i);
+        testenv_produce(p, t.peer, key, val, NULL);
+    }
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+
+    struct recs replies;
+    testenv_read_topic(t.reply, EVENTS, 0, 180000, &replies);
+    assert_int_equal(replies.n, EVENTS);
+    struct buf log;
+    buf_init(&log, (size_t)1 << 24);
+    testenv_zimsim_get(&zs, "/_sim/stats", &log);
+    long peak = stat_after(log.data, "\"SendPeerMessage\"", "\"peak_per_s\":");
+    long accepted =
+        stat_after(log.data, "\"SendPeerMessage\"", "\"accepted\":");
+    long requests =
+        stat_after(log.data, "\"SendPeerMessage\"", "\"requests\":");
+    testenv_zimsim_get(&zs, "/_sim/messages", &log);
+    /* The achieved rate: calls over the span of their arrivals. */
+    long long first = -1, last = -1;
+    for (const char *l = strstr(log.data, "\"arrival_us\":"); l;
+         l = strstr(l + 1, "\"arrival_us\":")) {
+        long long us = strtoll(l + 13, NULL, 10);
+        if (first < 0 || us < first)
+            first = us;
+        if (us > last)
+            last = us;
+    }
+    double secs = (double)(last - first) / 1e6;
+    double rate = (double)(accepted - 1) / secs;
+    printf("quota, %d replica(s): %ld calls, %ld accepted, %ld rejected "
+           "with code 7, peak %ld/s, achieved %.2f/s = %.3f of 20/s\n",
+           replicas, requests, accepted, requests - accepted, peak, rate,
+           rate / 20.0);
+    assert_int_equal(accepted, EVENTS);
+    assert_int_equal(requests, EVENTS); /* no code 7, nothing retried */
+    assert_true(peak <= 20);
+    assert_true(rate / 20.0 >= min_ratio);
+    for (int r = 0; r < replicas; r++)
+        assert_int_equal(testenv_bridge_stop(&b[r], SIGTERM), 0);
+    buf_free(&log);
+    testenv_recs_free(&replies);
+    testenv_zimsim_stop(&zs);
+}
+
+static void test_quota(void **state)
+{
+    (void)state;
+    const char *r = getenv("ZB_REPLICAS");
+    if (r && atoi(r) == 2)
+        run(2, 0.90);
+    else
+        run(1, 0.95);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_quota, testenv_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
