@@ -84,7 +84,7 @@ static const struct setting settings[] = {
      "limit)"},
     {"quota.broadcast_window_ms", S_INT, "86400000", 1000, 604800000, NULL, 0,
      F(broadcast_window_ms), "the rolling window of the broadcast quota"},
-    {"quota.headroom_pct", S_INT, "2", 0, 50, NULL, 0, F(headroom_pct),
+    {"quota.headroom_pct", S_INT, "3", 0, 50, NULL, 0, F(headroom_pct),
      "percent kept below each per-second quota, for network jitter"},
     {"breaker.failures", S_INT, "5", 1, 1000, NULL, 0, F(breaker_failures),
      "transport errors or HTTP 5xx in a row that open the breaker"},

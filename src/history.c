@@ -108,7 +108,8 @@ int history_broadcasts(const struct config *cfg, struct window *w, char *err,
                  HISTORY_TIMEOUT_MS);
         goto out;
     }
-    qsort(ts, n_ts, sizeof(*ts), cmp_i64);
+    if (n_ts > 1)
+        qsort(ts, n_ts, sizeof(*ts), cmp_i64);
     for (size_t i = 0; i < n_ts; i++)
         window_add(w, ts[i]);
     log_info("broadcast window rebuilt from %s: %zu sent in the last %lld s",

@@ -65,7 +65,7 @@ struct job {
     struct job_record out[2]; /* reply, dlq */
     int n_out;
     struct job *next, *prev; /* in one of the service's lists */
-    /* sched.c's bookkeeping */
+    /* jobsched.c's bookkeeping */
     struct keyq *kq; /* the key's FIFO, NULL when unordered */
     struct job *kq_next, *kq_prev;
     int heap_idx; /* in the ready heap, or -1 */

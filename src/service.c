@@ -17,7 +17,7 @@
 #include "outcome.h"
 #include "ratelimit.h"
 #include "rng.h"
-#include "sched.h"
+#include "jobsched.h"
 #include "zim_client.h"
 #include "zim_sign.h"
 
@@ -42,7 +42,7 @@ struct service {
     struct kafka_out *ko;
     struct zim_client *zc;
     int wake[2];
-    struct sched *sched;
+    struct jobsched *sched;
     struct jlist waiting, inflight, done;
     int n_jobs;
     int max_jobs;
@@ -92,7 +92,7 @@ static void drop_job(struct service *s, struct jlist *l, struct job *j)
 {
     if (l)
         jl_remove(l, j);
-    sched_remove(s->sched, j);
+    jobsched_remove(s->sched, j);
     job_destroy(j);
     s->n_jobs--;
 }
@@ -136,7 +136,7 @@ static void finish(struct service *s, struct job *j, enum outcome o,
     j->outcome = o;
     j->failure = f;
     /* Its key's next record may go now (its reply need not be out). */
-    sched_remove(s->sched, j);
+    jobsched_remove(s->sched, j);
     j->state = JOB_DONE;
     if (j->kind == EVENT_BROADCAST && o == OUTCOME_SENT)
         window_add(s->daily, clock_wall_ms());
@@ -207,7 +207,7 @@ static bool dispatch(struct service *s, struct job *j, int64_t now)
 {
     if (zim_client_send(s->zc, event_kind_action(j->kind), j->rkm->payload,
                         j->rkm->len, j) == -1) {
-        sched_requeue(s->sched, j);
+        jobsched_requeue(s->sched, j);
         return false;
     }
     jl_push(&s->inflight, j);
@@ -284,7 +284,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
                   event_kind_action(j->kind), j->res.code,
                   ratelimit_rate(s->rl[j->kind]));
         j->attempts--;
-        sched_requeue(s->sched, j);
+        jobsched_requeue(s->sched, j);
         return;
     }
     enum outcome o = outcome_classify(&j->res);
@@ -341,7 +341,7 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
     if (event_parse(&j->ev, j->kind, rkm->payload, rkm->len, &s->lim,
                     &j->verr) == 0) {
         j->valid = true;
-        if (sched_add(s->sched, j) == -1) {
+        if (jobsched_add(s->sched, j) == -1) {
             log_error("out of memory scheduling offset=%" PRId64, rkm->offset);
             drop_job(s, NULL, j); /* uncommitted: redelivered */
         }
@@ -368,7 +368,7 @@ static void on_revoke(void *opaque, int topic, int32_t partition)
 {
     struct service *s = opaque;
     struct revoked r = {s, topic, partition};
-    sched_foreach_held(s->sched, drop_held, &r);
+    jobsched_foreach_held(s->sched, drop_held, &r);
     for (struct job *j = s->waiting.head, *n; j; j = n) {
         n = j->next;
         if (j->ticket.topic == topic && j->ticket.partition == partition)
@@ -424,7 +424,8 @@ static int64_t send_ready(struct service *s, int64_t now, int64_t next)
 {
     int64_t wall = clock_wall_ms();
     for (int a = 0; a < EVENT_KIND_COUNT; a++) {
-        while (sched_has_ready(s->sched, a) && zim_client_capacity(s->zc) > 0) {
+        while (jobsched_has_ready(s->sched, a) &&
+               zim_client_capacity(s->zc) > 0) {
             if (!breaker_allow(&s->breaker, now)) {
                 int64_t w = breaker_wait_ms(&s->breaker, now);
                 if (w > 0 && now + w < next)
@@ -443,7 +444,7 @@ static int64_t send_ready(struct service *s, int64_t now, int64_t next)
                     next = now + (w > 0 ? w : 1);
                 break;
             }
-            struct job *j = sched_pop(s->sched, a);
+            struct job *j = jobsched_pop(s->sched, a);
             if (!dispatch(s, j, now))
                 return next;
             if (s->breaker.state == BREAKER_OPEN) {
@@ -499,7 +500,7 @@ static int64_t turn(struct service *s, int64_t now)
             n = j->next;
             if (j->due_ms <= now) {
                 jl_remove(&s->waiting, j);
-                sched_requeue(s->sched, j);
+                jobsched_requeue(s->sched, j);
             } else if (j->due_ms < next) {
                 next = j->due_ms;
             }
@@ -525,7 +526,7 @@ static void shutdown_drain(struct service *s)
     kafka_in_set_paused(s->ki, 7);
     /* Work not started is not committed: the next owner gets it. */
     struct revoked all = {s, 0, -1};
-    sched_foreach_held(s->sched, drop_held, &all);
+    jobsched_foreach_held(s->sched, drop_held, &all);
     while (s->waiting.head)
         drop_job(s, &s->waiting, s->waiting.head);
     int64_t deadline = clock_mono_ms() + s->cfg->drain_ms;
@@ -560,7 +561,7 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
             goto oom;
     breaker_init(&s.breaker, (int)cfg->breaker_failures, cfg->breaker_probe_ms,
                  cfg->breaker_probe_max_ms);
-    if ((s.sched = sched_new((enum ordering)cfg->ordering)) == NULL ||
+    if ((s.sched = jobsched_new((enum ordering)cfg->ordering)) == NULL ||
         (s.daily = window_new(cfg->broadcast_daily,
                               cfg->broadcast_window_ms)) == NULL)
         goto oom;
@@ -606,13 +607,13 @@ out:
     zim_client_destroy(s.zc);
     if (s.sched) {
         struct revoked all = {&s, 0, -1};
-        sched_foreach_held(s.sched, drop_held, &all);
+        jobsched_foreach_held(s.sched, drop_held, &all);
     }
     struct jlist *lists[] = {&s.waiting, &s.inflight, &s.done};
     for (int k = 0; k < 3; k++)
         while (lists[k]->head)
             drop_job(&s, lists[k], lists[k]->head);
-    sched_destroy(s.sched);
+    jobsched_destroy(s.sched);
     for (int a = 0; a < EVENT_KIND_COUNT; a++)
         ratelimit_destroy(s.rl[a]);
     window_destroy(s.daily);

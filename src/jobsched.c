@@ -1,5 +1,5 @@
-/* sched.c - per-key FIFOs and per-action priority heaps. */
-#include "sched.h"
+/* jobsched.c - per-key FIFOs and per-action priority heaps. */
+#include "jobsched.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@ struct heap {
     size_t n, cap;
 };
 
-struct sched {
+struct jobsched {
     enum ordering ord;
     struct keyq **buckets;
     size_t n_buckets, n_keys;
@@ -107,7 +107,7 @@ static uint64_t fnv1a(const char *p, size_t n)
 }
 
 /* The ordering key of j, written into buf; 0 when j is unordered. */
-static size_t key_of(const struct sched *s, const struct job *j, char *buf,
+static size_t key_of(const struct jobsched *s, const struct job *j, char *buf,
                      size_t cap)
 {
     const rd_kafka_message_t *rkm = j->rkm;
@@ -125,7 +125,7 @@ static size_t key_of(const struct sched *s, const struct job *j, char *buf,
     return 2 + sizeof(j->ticket.partition);
 }
 
-static int grow(struct sched *s)
+static int grow(struct jobsched *s)
 {
     size_t n = s->n_buckets ? s->n_buckets * 2 : 1024;
     struct keyq **b = calloc(n, sizeof(*b));
@@ -144,7 +144,7 @@ static int grow(struct sched *s)
     return 0;
 }
 
-static struct keyq *keyq_get(struct sched *s, const char *key, size_t n)
+static struct keyq *keyq_get(struct jobsched *s, const char *key, size_t n)
 {
     if (s->n_keys >= s->n_buckets && grow(s) == -1)
         return NULL;
@@ -165,7 +165,7 @@ static struct keyq *keyq_get(struct sched *s, const char *key, size_t n)
     return q;
 }
 
-static void keyq_free(struct sched *s, struct keyq *q)
+static void keyq_free(struct jobsched *s, struct keyq *q)
 {
     struct keyq **pp = &s->buckets[q->hash % s->n_buckets];
     while (*pp != q)
@@ -177,15 +177,15 @@ static void keyq_free(struct sched *s, struct keyq *q)
 
 /* ---- the API ---- */
 
-struct sched *sched_new(enum ordering ord)
+struct jobsched *jobsched_new(enum ordering ord)
 {
-    struct sched *s = calloc(1, sizeof(*s));
+    struct jobsched *s = calloc(1, sizeof(*s));
     if (s)
         s->ord = ord;
     return s;
 }
 
-void sched_destroy(struct sched *s)
+void jobsched_destroy(struct jobsched *s)
 {
     if (s == NULL)
         return;
@@ -201,7 +201,7 @@ void sched_destroy(struct sched *s)
     free(s);
 }
 
-int sched_add(struct sched *s, struct job *j)
+int jobsched_add(struct jobsched *s, struct job *j)
 {
     char key[512];
     size_t n = key_of(s, j, key, sizeof(key));
@@ -221,13 +221,13 @@ int sched_add(struct sched *s, struct job *j)
         q->head = j;
     q->tail = j;
     if (q->head == j && heap_push(&s->ready[j->kind], j) == -1) {
-        sched_remove(s, j);
+        jobsched_remove(s, j);
         return -1;
     }
     return 0;
 }
 
-struct job *sched_pop(struct sched *s, enum event_kind action)
+struct job *jobsched_pop(struct jobsched *s, enum event_kind action)
 {
     struct heap *h = &s->ready[action];
     if (h->n == 0)
@@ -237,24 +237,24 @@ struct job *sched_pop(struct sched *s, enum event_kind action)
     return j;
 }
 
-bool sched_has_ready(const struct sched *s, enum event_kind action)
+bool jobsched_has_ready(const struct jobsched *s, enum event_kind action)
 {
     return s->ready[action].n > 0;
 }
 
-size_t sched_ready_count(const struct sched *s, enum event_kind action)
+size_t jobsched_ready_count(const struct jobsched *s, enum event_kind action)
 {
     return s->ready[action].n;
 }
 
-void sched_requeue(struct sched *s, struct job *j)
+void jobsched_requeue(struct jobsched *s, struct job *j)
 {
     j->state = JOB_QUEUED;
     if (j->heap_idx < 0)
         heap_push(&s->ready[j->kind], j); /* a slot existed: no failure */
 }
 
-void sched_remove(struct sched *s, struct job *j)
+void jobsched_remove(struct jobsched *s, struct job *j)
 {
     if (j->heap_idx >= 0)
         heap_remove(&s->ready[j->kind], j);
@@ -281,8 +281,8 @@ void sched_remove(struct sched *s, struct job *j)
         heap_push(&s->ready[q->head->kind], q->head);
 }
 
-void sched_foreach_held(struct sched *s, void (*fn)(void *, struct job *),
-                        void *opaque)
+void jobsched_foreach_held(struct jobsched *s, void (*fn)(void *, struct job *),
+                           void *opaque)
 {
     size_t n = 0, cap = 256;
     struct job **all = malloc(cap * sizeof(*all));

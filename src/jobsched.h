@@ -1,4 +1,4 @@
-/* sched.h - which job goes next (architecture.md, "Scheduler").
+/* jobsched.h - which job goes next (architecture.md, "Scheduler").
  *
  * Per key, a FIFO: only its head may be ready or in flight, and a head
  * waiting to retry blocks the records behind it, so a conversation reaches
@@ -8,8 +8,8 @@
  * any key. ordering=partition uses the partition as the key; none gives
  * every record its own. Records without a key are ordered per partition.
  * Pure: no clock, no I/O. */
-#ifndef ZB_SCHED_H
-#define ZB_SCHED_H
+#ifndef ZB_JOBSCHED_H
+#define ZB_JOBSCHED_H
 
 #include "job.h"
 
@@ -18,26 +18,26 @@
 
 enum ordering { ORDER_KEY = 0, ORDER_PARTITION, ORDER_NONE };
 
-struct sched;
+struct jobsched;
 
-struct sched *sched_new(enum ordering ord);
-void sched_destroy(struct sched *s); /* the jobs are not its to free */
+struct jobsched *jobsched_new(enum ordering ord);
+void jobsched_destroy(struct jobsched *s); /* the jobs are not its to free */
 
 /* A new valid job: appended to its key's FIFO, ready if it is the head. */
-int sched_add(struct sched *s, struct job *j); /* 0 or -1 (no memory) */
+int jobsched_add(struct jobsched *s, struct job *j); /* 0 or -1 (no memory) */
 /* The best ready job of action, taken off the heap (it stays its key's
- * head until sched_remove). NULL when none is ready. */
-struct job *sched_pop(struct sched *s, enum event_kind action);
-bool sched_has_ready(const struct sched *s, enum event_kind action);
-size_t sched_ready_count(const struct sched *s, enum event_kind action);
+ * head until jobsched_remove). NULL when none is ready. */
+struct job *jobsched_pop(struct jobsched *s, enum event_kind action);
+bool jobsched_has_ready(const struct jobsched *s, enum event_kind action);
+size_t jobsched_ready_count(const struct jobsched *s, enum event_kind action);
 /* A head back from a retry wait: ready again, ahead of younger jobs. */
-void sched_requeue(struct sched *s, struct job *j);
+void jobsched_requeue(struct jobsched *s, struct job *j);
 /* The job is finished or dropped: out of its FIFO (and the heap); the
  * next job of its key becomes ready. */
-void sched_remove(struct sched *s, struct job *j);
+void jobsched_remove(struct jobsched *s, struct job *j);
 /* Calls fn for every job the scheduler holds that is not in flight or
- * waiting (queued behind a head, or ready); fn may sched_remove it. */
-void sched_foreach_held(struct sched *s, void (*fn)(void *, struct job *),
-                        void *opaque);
+ * waiting (queued behind a head, or ready); fn may jobsched_remove it. */
+void jobsched_foreach_held(struct jobsched *s, void (*fn)(void *, struct job *),
+                           void *opaque);
 
 #endif
