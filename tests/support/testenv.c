@@ -103,6 +103,7 @@ void testenv_create_topic(const char *name, int partitions)
 #include <time.h>
 
 static pid_t children[64];
+static char dirs[8][256]; /* zimsim folders to remove at teardown */
 
 static void child_add(pid_t pid)
 {
@@ -136,6 +137,15 @@ int testenv_teardown(void **state)
             children[i] = 0;
         }
     }
+    for (int i = 0; i < 8; i++) {
+        if (dirs[i][0]) {
+            char cmd[4096];
+            snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dirs[i]);
+            if (system(cmd) != 0)
+                fprintf(stderr, "teardown: could not remove %s\n", dirs[i]);
+            dirs[i][0] = '\0';
+        }
+    }
     return 0;
 }
 
@@ -156,6 +166,12 @@ void testenv_zimsim_start(struct zimsim *zs, const char *users,
     snprintf(zs->dir, sizeof(zs->dir), "/tmp/zbsim.%ld.XXXXXX", (long)getpid());
     if (mkdtemp(zs->dir) == NULL)
         fail_msg("mkdtemp failed");
+    for (int i = 0; i < 8; i++) {
+        if (dirs[i][0] == '\0') {
+            snprintf(dirs[i], sizeof(dirs[i]), "%s", zs->dir);
+            break;
+        }
+    }
     const char *argv[64];
     int n = 0;
     const char *bd = getenv("ZB_BUILD_DIR");
@@ -232,6 +248,9 @@ void testenv_zimsim_stop(struct zimsim *zs)
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", zs->dir);
         if (system(cmd) != 0)
             fail_msg("cleanup of %s failed", zs->dir);
+        for (int i = 0; i < 8; i++)
+            if (strcmp(dirs[i], zs->dir) == 0)
+                dirs[i][0] = '\0';
         zs->dir[0] = '\0';
     }
 }
