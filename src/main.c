@@ -3,6 +3,7 @@
 #include "config.h"
 #include "event.h"
 #include "log.h"
+#include "replay.h"
 #include "service.h"
 #include "zim_sign.h"
 
@@ -29,6 +30,7 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  run        consume events, call ZIM, publish replies and dead letters\n"
+    "  replay     publish dead-letter records back to their topics\n"
     "  validate   check JSON Lines events against the ZIM contract\n"
     "  sign       print a ZIM request signature\n"
     "  config-example  print an example config with every key documented\n"
@@ -391,6 +393,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return replay_main(argc - 1, argv + 1);
     fprintf(stderr, "zimbridge: unknown command '%s'\n\n%s", cmd, usage_main);
     return 2;
 }
