@@ -40,6 +40,7 @@ struct config {
     int64_t timeout_ms;
     int64_t connect_timeout_ms;
     char *listen;
+    int64_t stall_ms; /* /healthz fails after this long without a turn */
     /* retry.* */
     int64_t retry_max_attempts;
     int64_t retry_base_ms;

@@ -432,3 +432,19 @@ int kafka_in_fatal(const struct kafka_in *ki)
 {
     return ki->fatal;
 }
+
+void kafka_in_lags(struct kafka_in *ki,
+                   void (*fn)(void *opaque, int role, int32_t partition,
+                              int64_t lag),
+                   void *opaque)
+{
+    for (struct ptrack *p = ki->parts; p; p = p->next) {
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_get_watermark_offsets(ki->rk, ki->topics[p->topic],
+                                           p->partition, &lo, &hi) != 0 ||
+            hi < 0)
+            continue;
+        int64_t done = p->stored >= 0 ? p->stored : lo;
+        fn(opaque, p->topic, p->partition, hi > done ? hi - done : 0);
+    }
+}

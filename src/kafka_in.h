@@ -62,5 +62,11 @@ void kafka_in_commit(struct kafka_in *ki);
 /* Commits and leaves the group. */
 void kafka_in_close(struct kafka_in *ki);
 int kafka_in_fatal(const struct kafka_in *ki);
+/* Calls fn with each assigned partition's lag: the cached high watermark
+ * minus the offset stored for commit. Never waits. */
+void kafka_in_lags(struct kafka_in *ki,
+                   void (*fn)(void *opaque, int role, int32_t partition,
+                              int64_t lag),
+                   void *opaque);
 
 #endif

@@ -9,11 +9,13 @@
 #include "clock.h"
 #include "dlq.h"
 #include "history.h"
+#include "http_server.h"
 #include "job.h"
 #include "kafka_in.h"
 #include "breaker.h"
 #include "kafka_out.h"
 #include "log.h"
+#include "metrics.h"
 #include "outcome.h"
 #include "ratelimit.h"
 #include "rng.h"
@@ -52,7 +54,13 @@ struct service {
     struct window *daily; /* broadcast calls in the rolling window */
     struct breaker breaker;
     bool daily_paused; /* the broadcast window is full */
+    struct metrics *m;
+    struct http_server *http;
+    int64_t next_lag_ms;
 };
+
+/* The one service, for callbacks that carry only a job or record. */
+static struct service *g_service;
 
 /* ---- lists ---- */
 
@@ -177,6 +185,12 @@ static void finish(struct service *s, struct job *j, enum outcome o,
         buf_init(&r->value, (size_t)s->cfg->max_record_bytes * 2 + 65536);
         add_record(s, j, dlq_record(j, s->cfg, wall, &r->value, &r->hdrs), now);
     }
+    metrics_outcome(s->m, j->kind,
+                    f == FAILURE_PARTIAL    ? "partial"
+                    : f != FAILURE_NONE     ? "failed"
+                    : o == OUTCOME_REJECTED ? "rejected"
+                                            : "sent",
+                    j->code);
     log_debug("outcome status=%s code=%" PRId64 " attempts=%d topic=%s "
               "partition=%d offset=%" PRId64,
               f == FAILURE_NONE ? outcome_name(o) : job_failure_name(f),
@@ -190,6 +204,10 @@ static void on_delivery(void *opaque, rd_kafka_resp_err_t err,
     struct job_record *r = opaque;
     struct job *j = r->job;
     r->pending = false;
+    if (err)
+        metrics_produce_failed(g_service->m, r->topic);
+    else
+        metrics_produced(g_service->m, r->topic);
     if (err) {
         /* Never dropped: produced again until Kafka takes it. */
         log_warnx("delivery to %s failed, retrying: %s offset=%" PRId64,
@@ -221,8 +239,6 @@ static bool dispatch(struct service *s, struct job *j, int64_t now)
     return true;
 }
 
-static struct service *g_service; /* for the curl completion callback */
-
 static void hold(struct service *s, struct job *j, int64_t due)
 {
     j->state = JOB_RETRY_WAIT;
@@ -247,6 +263,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
     int64_t now = clock_mono_ms();
     jl_remove(&s->inflight, j);
     j->latency_ms = (double)(now - j->sent_ms);
+    metrics_latency(s->m, j->kind, j->latency_ms);
     zim_result_free(&j->res);
     j->res = *res;
     zim_result_init(res); /* the job owns the answer now */
@@ -257,6 +274,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
     }
     enum breaker_event bev = breaker_event_of(&j->res);
     if (breaker_record(&s->breaker, bev, j->res.code, now)) {
+        metrics_breaker(s->m, s->breaker.state == BREAKER_OPEN);
         if (s->breaker.state == BREAKER_OPEN)
             log_error("breaker open: %s code=%" PRId64 " (%s); pausing all "
                       "consumption, nothing is dead-lettered until ZIM "
@@ -280,6 +298,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
         /* Over ZIM's quota anyway (another client of the AppID?): slow
          * down and try again; this is not the message's fault either. */
         ratelimit_throttled(s->rl[j->kind], now);
+        metrics_throttled(s->m, j->kind);
         log_warnx("ZIM throttled %s (code %" PRId64 "): rate now %.2f/s",
                   event_kind_action(j->kind), j->res.code,
                   ratelimit_rate(s->rl[j->kind]));
@@ -317,6 +336,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
     log_debug("retry in %" PRId64 " ms attempt=%d code=%" PRId64 " err=%s "
               "offset=%" PRId64,
               wait, j->attempts, j->res.code, j->res.error, j->rkm->offset);
+    metrics_retry(s->m, j->kind);
     hold(s, j, now + wait);
 }
 
@@ -329,6 +349,7 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
         rd_kafka_message_destroy(rkm);
         return;
     }
+    metrics_consumed(s->m, role);
     struct job *j = job_new(rkm, (enum event_kind)role, now);
     if (j == NULL)
         return;
@@ -404,6 +425,7 @@ static void sweep_done(struct service *s, int64_t now)
 
 static void update_shares(struct service *s, int64_t now)
 {
+    s->next_lag_ms = 0; /* new partitions: refresh their lag at once */
     for (int a = 0; a < EVENT_KIND_COUNT; a++) {
         double share = kafka_in_share(s->ki, a);
         ratelimit_set_share(s->rl[a], share, now);
@@ -439,6 +461,7 @@ static int64_t send_ready(struct service *s, int64_t now, int64_t next)
                 break;
             }
             if (!ratelimit_take(s->rl[a], now)) {
+                metrics_quota_wait(s->m, a);
                 int64_t w = ratelimit_wait_ms(s->rl[a], now);
                 if (w >= 0 && now + w < next)
                     next = now + (w > 0 ? w : 1);
@@ -485,6 +508,32 @@ static void apply_pauses(struct service *s)
         s->daily_paused = full;
     }
     kafka_in_set_paused(s->ki, mask);
+    metrics_paused(s->m, mask);
+}
+
+static void on_lag(void *opaque, int role, int32_t partition, int64_t lag)
+{
+    metrics_lag_set(opaque, role, partition, lag);
+}
+
+/* Gauges the HTTP thread reads, refreshed every turn (lag: every 5 s). */
+static void publish_gauges(struct service *s, int64_t now)
+{
+    metrics_heartbeat(s->m, now);
+    metrics_inflight(s->m, zim_client_inflight(s->zc));
+    metrics_assigned(s->m, kafka_in_assigned(s->ki));
+    metrics_producer_ok(s->m, !kafka_out_fatal(s->ko));
+    int64_t wall = clock_wall_ms();
+    metrics_broadcast_remaining(s->m, s->cfg->broadcast_daily > 0
+                                          ? window_limit(s->daily) -
+                                                window_count(s->daily, wall)
+                                          : -1);
+    if (now >= s->next_lag_ms) {
+        metrics_lag_begin(s->m);
+        kafka_in_lags(s->ki, on_lag, s->m);
+        metrics_lag_commit(s->m);
+        s->next_lag_ms = now + 5000;
+    }
 }
 
 static int64_t turn(struct service *s, int64_t now)
@@ -510,6 +559,7 @@ static int64_t turn(struct service *s, int64_t now)
     }
     kafka_out_poll(s->ko);
     sweep_done(s, now);
+    publish_gauges(s, now);
     return next;
 }
 
@@ -578,6 +628,17 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_error("start-up failed: %s", err);
         goto out;
     }
+    if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
+        goto oom;
+    if (cfg->listen[0]) {
+        if ((s.http = http_server_new(s.m, cfg->listen, cfg->stall_ms, err,
+                                      sizeof(err))) == NULL) {
+            log_error("start-up failed: %s", err);
+            goto out;
+        }
+        log_info("metrics and probes on http://%s -> port %d", cfg->listen,
+                 http_server_port(s.http));
+    }
     if (history_broadcasts(cfg, s.daily, err, sizeof(err)) == -1)
         log_warnx("broadcast window not rebuilt from %s: %s",
                   cfg->topic[TOPIC_REPLY], err);
@@ -613,6 +674,8 @@ out:
     for (int k = 0; k < 3; k++)
         while (lists[k]->head)
             drop_job(&s, lists[k], lists[k]->head);
+    http_server_destroy(s.http);
+    metrics_destroy(s.m);
     jobsched_destroy(s.sched);
     for (int a = 0; a < EVENT_KIND_COUNT; a++)
         ratelimit_destroy(s.rl[a]);

@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
+#include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -275,37 +276,11 @@ static void flush_timers(struct sim_http *h)
 
 static int bind_socket(struct sim_http *h, char *err, size_t errlen)
 {
-    char port[16];
-    snprintf(port, sizeof(port), "%d", h->port);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai = NULL;
-    int rc = getaddrinfo(h->host[0] ? h->host : NULL, port, &hints, &ai);
-    if (rc != 0) {
-        snprintf(err, errlen, "listen %s:%s: %s", h->host, port,
-                 gai_strerror(rc));
-        return -1;
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
-        snprintf(err, errlen, "listen %s:%s: %s", h->host, port,
-                 strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(ai);
-        return -1;
-    }
-    h->family = ai->ai_family;
-    freeaddrinfo(ai);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    h->port =
-        ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                       : ((struct sockaddr_in *)&ss)->sin_port);
+    char hp[96], host[64];
+    int ipv6 = 0;
+    snprintf(hp, sizeof(hp), "[%s]:%d", h->host, h->port);
+    int fd = net_listen(hp, host, sizeof(host), &h->port, &ipv6, err, errlen);
+    h->family = ipv6 ? AF_INET6 : AF_INET;
     return fd;
 }
 
@@ -366,7 +341,7 @@ struct sim_http *sim_http_new(struct sim *sim, const char *listen,
     }
     memcpy(h->host, host, hl);
     h->host[hl] = '\0';
-    h->port = atoi(colon + 1);
+    h->port = atoi(colon + 1); /* bind_socket() keeps it across restarts */
     if (cert_pem && key_pem) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             snprintf(err, errlen, "this libmicrohttpd has no TLS");

@@ -357,7 +357,8 @@ void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
             "zim.endpoint = %s\nzim.app_id = %u\n"
             "zim.server_secret_file = %s/secret\n"
             "topics.peer = %s\ntopics.group = %s\ntopics.broadcast = %s\n"
-            "topics.reply = %s\ntopics.dlq = %s\nlog.level = debug\n%s\n",
+            "topics.reply = %s\ntopics.dlq = %s\nlog.level = debug\n"
+            "http.listen = 127.0.0.1:0\n%s\n",
             testenv_bootstrap(), t->group_id, zs->url, TESTENV_APP_ID, zs->dir,
             t->peer, t->group, t->broadcast, t->reply, t->dlq,
             extra_conf ? extra_conf : "");
@@ -568,4 +569,24 @@ size_t testenv_count_lines(const char *text, const char *needle)
         p += len + (nl != NULL);
     }
     return n;
+}
+
+int testenv_bridge_port(const struct bridge *b)
+{
+    for (int i = 0; i < 200; i++) {
+        FILE *f = fopen(b->log, "r");
+        char line[1024];
+        while (f && fgets(line, sizeof(line), f)) {
+            const char *p = strstr(line, "-> port ");
+            if (p) {
+                fclose(f);
+                return atoi(p + 8);
+            }
+        }
+        if (f)
+            fclose(f);
+        usleep(50000);
+    }
+    fail_msg("bridge %s logged no metrics port", b->log);
+    return -1;
 }

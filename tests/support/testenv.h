@@ -80,6 +80,8 @@ struct bridge {
  * `key = value` lines (may be NULL). Its log goes to b->log. */
 void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
                           const struct topics *t, const char *extra_conf);
+/* The port of the bridge's /metrics listener (from its log). */
+int testenv_bridge_port(const struct bridge *b);
 /* Sends sig and waits; returns the exit status (or 128+signal). */
 int testenv_bridge_stop(struct bridge *b, int sig);
 
