@@ -241,6 +241,9 @@ void config_init(struct config *cfg)
     kafka_set(cfg, "group.id", "zimbridge", err, sizeof(err));
     /* A new group starts at the beginning: a backlog is work to do. */
     kafka_set(cfg, "auto.offset.reset", "earliest", err, sizeof(err));
+    /* librdkafka prefetches up to 64 MB per consumer by default; 16 MB
+     * keeps the whole process small and still hides fetch latency. */
+    kafka_set(cfg, "queued.max.messages.kbytes", "16384", err, sizeof(err));
 }
 
 void config_free(struct config *cfg)
@@ -517,7 +520,10 @@ void config_write_example(FILE *out)
             "# kafka.group.id = zimbridge\n"
             "# Where a new group starts. Env: "
             "ZIMBRIDGE_KAFKA_AUTO_OFFSET_RESET\n"
-            "# kafka.auto.offset.reset = earliest\n");
+            "# kafka.auto.offset.reset = earliest\n"
+            "# Consumer prefetch bound (librdkafka default 65536). Env: "
+            "ZIMBRIDGE_KAFKA_QUEUED_MAX_MESSAGES_KBYTES\n"
+            "# kafka.queued.max.messages.kbytes = 16384\n");
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const struct setting *s = &settings[i];
         env_name(s->key, name, sizeof(name));

@@ -60,6 +60,7 @@ struct kafka_out *kafka_out_new(const struct config *cfg, kafka_out_dr_fn dr,
             strncmp(cfg->kafka[i].key, "session.", 8) == 0 ||
             strncmp(cfg->kafka[i].key, "max.poll.", 9) == 0 ||
             strncmp(cfg->kafka[i].key, "fetch.", 6) == 0 ||
+            strncmp(cfg->kafka[i].key, "queued.", 7) == 0 ||
             strncmp(cfg->kafka[i].key, "group.", 6) == 0 ||
             strcmp(cfg->kafka[i].key, "heartbeat.interval.ms") == 0 ||
             strcmp(cfg->kafka[i].key, "isolation.level") == 0)

@@ -57,6 +57,7 @@ struct service {
     struct metrics *m;
     struct http_server *http;
     int64_t next_lag_ms;
+    int64_t last_poll_ms;
 };
 
 /* The one service, for callbacks that carry only a job or record. */
@@ -484,11 +485,11 @@ static int64_t send_ready(struct service *s, int64_t now, int64_t next)
  * the broadcast window (broadcast). */
 static void apply_pauses(struct service *s)
 {
-    unsigned mask = 0, was = kafka_in_paused(s->ki);
+    unsigned mask = 0;
     const unsigned all = 7;
-    if (s->n_jobs >= s->max_jobs ||
-        (s->n_jobs > s->max_jobs / 2 && (was & all) == all))
-        mask = all; /* resume below half: no flapping */
+    /* Memory is bounded by not polling (turn()); pausing, which makes
+     * librdkafka drop and refetch what it prefetched, is kept for long
+     * stops: the breaker and shutdown. */
     if (s->breaker.state == BREAKER_OPEN || s->stopping)
         mask = all;
     int64_t wall = clock_wall_ms();
@@ -540,9 +541,20 @@ static int64_t turn(struct service *s, int64_t now)
 {
     int64_t next = now + 100;
     if (!s->stopping) {
+        /* Back-pressure: take records only while there is room, so at most
+         * queue.max_records are held; librdkafka's prefetch is bounded by
+         * kafka.queued.max.messages.kbytes. Poll at least every 5 s anyway,
+         * to serve rebalances and stay in the group. */
+        int room = s->max_jobs - s->n_jobs;
+        if (room <= 0 && now - s->last_poll_ms >= 5000)
+            room = 1;
+        if (room > 1000)
+            room = 1000;
         rd_kafka_message_t *rkm;
-        for (int i = 0; i < 1000 && (rkm = kafka_in_poll(s->ki)); i++)
+        for (int i = 0; i < room && (rkm = kafka_in_poll(s->ki)); i++)
             on_record(s, rkm, now);
+        if (room > 0)
+            s->last_poll_ms = now;
         if (kafka_in_rebalanced(s->ki))
             update_shares(s, now);
         for (struct job *j = s->waiting.head, *n; j; j = n) {

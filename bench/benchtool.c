@@ -1,0 +1,205 @@
+/* benchtool.c - load and measurement helpers for scripts/bench.
+ *
+ *   benchtool produce BOOT TOPIC N KEYS [RATE]
+ *       N peer events keyed over KEYS conversations, as fast as possible
+ *       or at RATE/s; each Message carries its produce time "t=<us>".
+ *   benchtool wait BOOT TOPIC N TIMEOUT_S
+ *       waits until the topic holds N records; prints the seconds waited.
+ *   benchtool latency FILE
+ *       FILE: zimsim's /_sim/messages; prints p50/p99/p99.9 (ms) of
+ *       produce -> zimsim arrival as JSON.
+ *   benchtool replylat BOOT TOPIC N
+ *       reads N reply records; prints p50/p99/p99.9 (ms) of the input
+ *       record's timestamp -> the reply record's timestamp as JSON. */
+#include "clock.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static rd_kafka_t *client(rd_kafka_type_t type, const char *boot,
+                          const char *group)
+{
+    char err[512];
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_conf_set(c, "bootstrap.servers", boot, err, sizeof(err));
+    if (type == RD_KAFKA_PRODUCER) {
+        rd_kafka_conf_set(c, "linger.ms", "20", err, sizeof(err));
+        rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", err,
+                          sizeof(err));
+    } else {
+        rd_kafka_conf_set(c, "group.id", group, err, sizeof(err));
+        rd_kafka_conf_set(c, "auto.offset.reset", "earliest", err,
+                          sizeof(err));
+        rd_kafka_conf_set(c, "enable.auto.commit", "false", err,
+                          sizeof(err));
+    }
+    rd_kafka_t *rk = rd_kafka_new(type, c, err, sizeof(err));
+    if (rk == NULL) {
+        fprintf(stderr, "benchtool: %s\n", err);
+        exit(2);
+    }
+    return rk;
+}
+
+static int produce(const char *boot, const char *topic, long n, long keys,
+                   double rate)
+{
+    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, boot, NULL);
+    char key[32], val[512];
+    int64_t t0 = clock_mono_us();
+    for (long i = 0; i < n; i++) {
+        if (rate > 0) {
+            int64_t due = t0 + (int64_t)((double)i * 1e6 / rate);
+            int64_t now = clock_mono_us();
+            if (due > now)
+                usleep((useconds_t)(due - now));
+        }
+        snprintf(key, sizeof(key), "conv-%ld", i % keys);
+        int len = snprintf(
+            val, sizeof(val),
+            "{\"FromUserId\":\"bench_sender\",\"ToUserId\":[\"user_%ld\"],"
+            "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+            "\"seq=%ld t=%lld benchmark message of a typical size\"}}",
+            i % keys, i, (long long)clock_wall_us());
+        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                 RD_KAFKA_V_KEY(key, strlen(key)),
+                                 RD_KAFKA_V_VALUE(val, (size_t)len),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_END) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 10);
+        rd_kafka_poll(rk, 0);
+    }
+    int rc = rd_kafka_flush(rk, 120000) == 0 ? 0 : 1;
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+static long count(rd_kafka_t *rk, const char *topic)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    long total = 0;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == 0 && md->topic_cnt == 1) {
+        for (int p = 0; p < md->topics[0].partition_cnt; p++) {
+            int64_t lo = 0, hi = 0;
+            rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000);
+            total += (long)(hi - lo);
+        }
+    }
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return total;
+}
+
+static int wait_for(const char *boot, const char *topic, long n,
+                    double timeout)
+{
+    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, boot, NULL);
+    int64_t t0 = clock_mono_us();
+    long have = 0;
+    while ((have = count(rk, topic)) < n &&
+           (double)(clock_mono_us() - t0) / 1e6 < timeout)
+        usleep(20000);
+    printf("%.3f\n", (double)(clock_mono_us() - t0) / 1e6);
+    rd_kafka_destroy(rk);
+    return have >= n ? 0 : 1;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void quantiles(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_d);
+    if (n == 0) {
+        printf("{\"n\":0}\n");
+        return;
+    }
+    printf("{\"n\":%zu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+           "\"max_ms\":%.3f}\n",
+           n, v[n / 2], v[(size_t)((double)n * 0.99)],
+           v[(size_t)((double)n * 0.999)], v[n - 1]);
+}
+
+static int latency(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 2;
+    size_t cap = 1 << 16, n = 0;
+    double *v = malloc(cap * sizeof(*v));
+    char line[8192];
+    while (fgets(line, sizeof(line), f)) {
+        const char *t = strstr(line, " t=");
+        const char *a = strstr(line, "\"arrival_us\":");
+        if (!t || !a)
+            continue;
+        double d = (double)(atoll(a + 13) - atoll(t + 3)) / 1000.0;
+        if (n == cap)
+            v = realloc(v, (cap *= 2) * sizeof(*v));
+        v[n++] = d;
+    }
+    fclose(f);
+    quantiles(v, n);
+    free(v);
+    return 0;
+}
+
+static int replylat(const char *boot, const char *topic, long want)
+{
+    char gid[64];
+    snprintf(gid, sizeof(gid), "benchtool-%ld", (long)getpid());
+    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, boot, gid);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *s = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(s, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, s);
+    rd_kafka_topic_partition_list_destroy(s);
+    double *v = malloc((size_t)want * sizeof(*v));
+    size_t n = 0;
+    int idle = 0;
+    while ((long)n < want && idle < 100) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m == NULL) {
+            idle++;
+            continue;
+        }
+        idle = 0;
+        const char *ts = m->payload ? strstr(m->payload, "\"timestamp\":")
+                                    : NULL;
+        if (!m->err && ts) {
+            rd_kafka_timestamp_type_t tt;
+            int64_t reply_ms = rd_kafka_message_timestamp(m, &tt);
+            v[n++] = (double)(reply_ms - atoll(ts + 12));
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    quantiles(v, n);
+    free(v);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 6 && strcmp(argv[1], "produce") == 0)
+        return produce(argv[2], argv[3], atol(argv[4]), atol(argv[5]),
+                       argc > 6 ? atof(argv[6]) : 0);
+    if (argc == 6 && strcmp(argv[1], "wait") == 0)
+        return wait_for(argv[2], argv[3], atol(argv[4]), atof(argv[5]));
+    if (argc == 3 && strcmp(argv[1], "latency") == 0)
+        return latency(argv[2]);
+    if (argc == 5 && strcmp(argv[1], "replylat") == 0)
+        return replylat(argv[2], argv[3], atol(argv[4]));
+    fprintf(stderr, "usage: see the comment at the top of bench/benchtool.c\n");
+    return 2;
+}

@@ -1,0 +1,100 @@
+"""Summarises scripts/bench's raw runs: medians and spread per contender,
+ratios against the baselines measured in the same run, a Markdown table on
+stdout, the JSON result file, and a PNG chart drawn with gnuplot.
+
+usage: report.py RAW.jsonl OUT.json CHART.png CORES KAFKA RDKAFKA CURL"""
+import json
+import statistics
+import subprocess
+import sys
+
+raw_path, out_path, png, cores, kafka, rdkafka, curl = sys.argv[1:8]
+runs = [json.loads(l) for l in open(raw_path) if l.strip()]
+
+
+def summary(values):
+    return {"median": statistics.median(values), "min": min(values),
+            "max": max(values), "runs": len(values)}
+
+
+by = {}
+for r in runs:
+    by.setdefault((r["scenario"], r["contender"]), []).append(r)
+
+result = {"cores": int(cores), "versions": {"kafka": kafka, "librdkafka": rdkafka,
+                                            "libcurl": curl},
+          "runs": runs, "summary": {}, "ratios": {}}
+rows = []
+for (scen, who), rs in sorted(by.items()):
+    s = {}
+    if "events_per_s" in rs[0]:
+        s["events_per_s"] = summary([r["events_per_s"] for r in rs])
+    for k in ("cpu_s_per_1k", "peak_rss_mib"):
+        if k in rs[0]:
+            s[k] = summary([r[k] for r in rs])
+    if scen == "latency":
+        for k in ("to_zimsim", "to_reply"):
+            s[k + "_p99_ms"] = summary([r[k]["p99_ms"] for r in rs])
+            s[k + "_p50_ms"] = summary([r[k]["p50_ms"] for r in rs])
+            s[k + "_p999_ms"] = summary([r[k]["p999_ms"] for r in rs])
+    if scen == "quota":
+        for a in rs[0]["actions"]:
+            s[a + "_ratio"] = summary([r["actions"][a]["ratio"] for r in rs])
+            s[a + "_rejected"] = sum(r["actions"][a]["rejected"] for r in rs)
+    if scen == "memory":
+        s["peak_rss_mib"] = summary([r["peak_rss_mib"] for r in rs])
+    result["summary"][scen + "/" + who] = s
+
+
+def med(key, metric="events_per_s"):
+    v = result["summary"].get(key, {}).get(metric)
+    return v["median"] if v else None
+
+
+zb = med("throughput/zimbridge")
+for base in ("ceiling/libcurl-multi", "ceiling/wrk+lua", "throughput/python"):
+    if zb and med(base):
+        result["ratios"]["zimbridge/" + base] = round(zb / med(base), 3)
+json.dump(result, open(out_path, "w"), indent=1)
+
+print("| contender | events/s (median, min-max) | CPU s / 1k events | peak RSS MiB | p99 ms |")
+print("|---|---|---|---|---|")
+for key, s in sorted(result["summary"].items()):
+    e = s.get("events_per_s")
+    c = s.get("cpu_s_per_1k")
+    m = s.get("peak_rss_mib")
+    p = s.get("to_reply_p99_ms")
+    print("| %s | %s | %s | %s | %s |" % (
+        key,
+        "%.0f (%.0f-%.0f)" % (e["median"], e["min"], e["max"]) if e else "",
+        "%.3f" % c["median"] if c else "",
+        "%.1f" % m["median"] if m else "",
+        "%.2f (to zimsim %.2f)" % (p["median"], s["to_zimsim_p99_ms"]["median"]) if p else ""))
+    for k, v in s.items():
+        if k.endswith("_ratio"):
+            print("|  %s | quota use %.3f of the limit, %d rejected | | | |" % (
+                k[:-6], v["median"], s[k[:-6] + "_rejected"]))
+for k, v in result["ratios"].items():
+    print("ratio %s = %.3f" % (k, v))
+
+bars = [(k, v["events_per_s"]) for k, v in sorted(result["summary"].items())
+        if "events_per_s" in v]
+if bars:
+    data = "\n".join('"%s" %f %f %f' % (k.replace("/", "\\n"), v["median"], v["min"], v["max"])
+                     for k, v in bars)
+    script = f"""set terminal pngcairo size 900,500 noenhanced
+set output "{png}"
+set title "events/s (median of runs, min-max) on {cores} cores"
+set style data histogram
+set style fill solid 0.6
+set boxwidth 0.6
+set yrange [0:*]
+set grid ytics
+plot '-' using 0:2:3:4:xtic(1) with boxerrorbars notitle lc rgb "#3366aa"
+{data}
+e
+"""
+    try:
+        subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("no chart:", e, file=sys.stderr)
