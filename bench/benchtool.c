@@ -20,21 +20,19 @@
 #include <unistd.h>
 
 static rd_kafka_t *client(rd_kafka_type_t type, const char *boot,
-                          const char *group)
+                          const char *group, const char *linger)
 {
     char err[512];
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     rd_kafka_conf_set(c, "bootstrap.servers", boot, err, sizeof(err));
     if (type == RD_KAFKA_PRODUCER) {
-        rd_kafka_conf_set(c, "linger.ms", "20", err, sizeof(err));
+        rd_kafka_conf_set(c, "linger.ms", linger, err, sizeof(err));
         rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", err,
                           sizeof(err));
     } else {
         rd_kafka_conf_set(c, "group.id", group, err, sizeof(err));
-        rd_kafka_conf_set(c, "auto.offset.reset", "earliest", err,
-                          sizeof(err));
-        rd_kafka_conf_set(c, "enable.auto.commit", "false", err,
-                          sizeof(err));
+        rd_kafka_conf_set(c, "auto.offset.reset", "earliest", err, sizeof(err));
+        rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof(err));
     }
     rd_kafka_t *rk = rd_kafka_new(type, c, err, sizeof(err));
     if (rk == NULL) {
@@ -47,7 +45,9 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *boot,
 static int produce(const char *boot, const char *topic, long n, long keys,
                    double rate)
 {
-    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, boot, NULL);
+    /* Paced runs measure latency: send each event at once, no batching. */
+    rd_kafka_t *rk =
+        client(RD_KAFKA_PRODUCER, boot, NULL, rate > 0 ? "0" : "20");
     char key[32], val[512];
     int64_t t0 = clock_mono_us();
     for (long i = 0; i < n; i++) {
@@ -96,10 +96,9 @@ static long count(rd_kafka_t *rk, const char *topic)
     return total;
 }
 
-static int wait_for(const char *boot, const char *topic, long n,
-                    double timeout)
+static int wait_for(const char *boot, const char *topic, long n, double timeout)
 {
-    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, boot, NULL);
+    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, boot, NULL, "20");
     int64_t t0 = clock_mono_us();
     long have = 0;
     while ((have = count(rk, topic)) < n &&
@@ -157,7 +156,7 @@ static int replylat(const char *boot, const char *topic, long want)
 {
     char gid[64];
     snprintf(gid, sizeof(gid), "benchtool-%ld", (long)getpid());
-    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, boot, gid);
+    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, boot, gid, NULL);
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *s = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(s, topic, RD_KAFKA_PARTITION_UA);
@@ -173,8 +172,8 @@ static int replylat(const char *boot, const char *topic, long want)
             continue;
         }
         idle = 0;
-        const char *ts = m->payload ? strstr(m->payload, "\"timestamp\":")
-                                    : NULL;
+        const char *ts =
+            m->payload ? strstr(m->payload, "\"timestamp\":") : NULL;
         if (!m->err && ts) {
             rd_kafka_timestamp_type_t tt;
             int64_t reply_ms = rd_kafka_message_timestamp(m, &tt);

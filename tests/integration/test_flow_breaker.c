@@ -34,13 +34,6 @@ static void produce(const struct topics *t, int from, int to)
     rd_kafka_destroy(p);
 }
 
-static double now_s(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 static size_t count(const struct zimsim *zs, const char *path,
                     const char *needle)
 {
@@ -49,18 +42,6 @@ static size_t count(const struct zimsim *zs, const char *path,
     testenv_zimsim_get(zs, path, &b);
     size_t n = testenv_count_lines(b.data, needle);
     buf_free(&b);
-    return n;
-}
-
-static int log_has(const struct bridge *b, const char *needle)
-{
-    FILE *f = fopen(b->log, "r");
-    char line[2048];
-    int n = 0;
-    while (f && fgets(line, sizeof(line), f))
-        n += strstr(line, needle) != NULL;
-    if (f)
-        fclose(f);
     return n;
 }
 
@@ -77,14 +58,14 @@ static void test_breaker(void **state)
     /* 1. Credentials rejected for 30 s. */
     testenv_zimsim_control(&zs, "{\"force_code\":100000005,"
                                 "\"force_ms\":30000}");
-    double t0 = now_s();
+    double t0 = testenv_now();
     produce(&t, 0, 200);
     testenv_bridge_start(&b, &zs, &t,
                          "quota.peer_per_s = 0\nbreaker.probe_ms = 1000\n"
                          "breaker.probe_max_ms = 4000\nlog.level = info\n");
     struct recs replies;
     testenv_read_topic(t.reply, 200, 0, 120000, &replies);
-    double took = now_s() - t0;
+    double took = testenv_now() - t0;
     assert_int_equal(replies.n, 200);
     for (size_t i = 0; i < replies.n; i++)
         assert_non_null(strstr(replies.v[i].value, "\"status\":\"sent\""));
@@ -96,8 +77,8 @@ static void test_breaker(void **state)
            rejected, took);
     assert_true(took >= 30);
     assert_true(rejected <= 64 + 20);
-    assert_int_equal(log_has(&b, "breaker open"), 1);
-    assert_true(log_has(&b, "breaker closed") >= 1);
+    assert_int_equal(testenv_file_count(b.log, "breaker open"), 1);
+    assert_true(testenv_file_count(b.log, "breaker closed") >= 1);
     assert_int_equal(count(&zs, "/_sim/messages", "\"action\""), 200);
 
     /* 2. ZIM refusing connections for 10 s, mid-stream. */
@@ -108,7 +89,7 @@ static void test_breaker(void **state)
     assert_int_equal(replies.n, 300);
     for (size_t i = 0; i < replies.n; i++)
         assert_non_null(strstr(replies.v[i].value, "\"status\":\"sent\""));
-    assert_int_equal(log_has(&b, "breaker open"), 2);
+    assert_int_equal(testenv_file_count(b.log, "breaker open"), 2);
     assert_int_equal(count(&zs, "/_sim/messages", "\"action\""), 300);
 
     struct recs dlq;

@@ -94,15 +94,8 @@ static void test_window_waits_and_survives_restart(void **state)
     struct recs dlq;
     testenv_read_topic(t.dlq, 0, 1000, 3000, &dlq);
     assert_int_equal(dlq.n, 0);
-    FILE *f = fopen(b.log, "r");
-    char line[1024];
-    int rebuilt = 0, resumed = 0;
-    while (f && fgets(line, sizeof(line), f)) {
-        rebuilt += strstr(line, "5 sent in the last") != NULL;
-        resumed += strstr(line, "resuming broadcasts") != NULL;
-    }
-    if (f)
-        fclose(f);
+    int rebuilt = testenv_file_count(b.log, "5 sent in the last");
+    int resumed = testenv_file_count(b.log, "resuming broadcasts");
     assert_int_equal(rebuilt, 1);
     assert_true(resumed >= 1);
     assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);

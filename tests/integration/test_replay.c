@@ -52,13 +52,6 @@ static size_t deliveries(const struct zimsim *zs, const char *needle)
     return n;
 }
 
-static double now_s(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 #define NOQ                                                                    \
     "quota.peer_per_s = 0\nquota.group_per_s = 0\n"                            \
     "quota.broadcast_per_s = 0\nquota.broadcast_daily = 0\nlog.level = info\n"
@@ -242,12 +235,12 @@ static void test_interrupted_and_rate(void **state)
     testenv_recs_free(&r);
     assert_true(first > 0 && first < 40);
 
-    double t0 = now_s();
+    double t0 = testenv_now();
     char args[512];
     snprintf(args, sizeof(args), "--all --to %s --rate 20 --group g-int",
              target);
     assert_int_equal(replay(conf, args), 0);
-    double took = now_s() - t0;
+    double took = testenv_now() - t0;
     testenv_read_topic(target, 0, 2000, 15000, &r);
     printf("replay: %zu of 40 committed before the interrupt; the rerun "
            "sent the other %zu in %.1f s at --rate 20; %zu in the target\n",

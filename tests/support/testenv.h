@@ -117,5 +117,9 @@ int64_t testenv_uncommitted(const char *group, const char *topic);
 /* GET zs/path into out (fails the test unless 200). */
 void testenv_zimsim_get(const struct zimsim *zs, const char *path,
                         struct buf *out);
+/* Wall-clock seconds, with microseconds. */
+double testenv_now(void);
+/* Lines of the file at path that contain needle (0 if unreadable). */
+int testenv_file_count(const char *path, const char *needle);
 /* Counts lines of text containing needle. */
 size_t testenv_count_lines(const char *text, const char *needle);

@@ -32,13 +32,6 @@
 static const char *const no_quota[] = {
     "--qps-peer", "0", "--qps-group", "0", "--qps-broadcast", "0", NULL};
 
-static double now_s(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 /* A request with hand-made common parameters. */
 static int64_t raw(const struct zimsim *zs, const char *query, const char *body,
                    struct buf *out)
@@ -370,15 +363,15 @@ static void test_quotas(void **state)
     struct zimsim zs;
     int rej = 0;
     testenv_zimsim_start(&zs, NULL, NULL, NULL); /* documented defaults */
-    double t0 = now_s();
+    double t0 = testenv_now();
     int ok = burst(&zs, "SendPeerMessage", PEER_OK, 30, 7, &rej);
-    if (now_s() - t0 < 0.9) { /* all 30 within one second */
+    if (testenv_now() - t0 < 0.9) { /* all 30 within one second */
         assert_int_equal(ok, 20);
         assert_int_equal(rej, 10);
     }
-    t0 = now_s();
+    t0 = testenv_now();
     ok = burst(&zs, "SendGroupMessage", GROUP_OK, 15, 7, &rej);
-    if (now_s() - t0 < 0.9) {
+    if (testenv_now() - t0 < 0.9) {
         assert_int_equal(ok, 10);
         assert_int_equal(rej, 5);
     }
@@ -474,10 +467,10 @@ static void test_faults(void **state)
     assert_int_equal(testenv_zim_call(&zs, "SendPeerMessage", PEER_OK, &out),
                      -52); /* CURLE_GOT_NOTHING */
     testenv_zimsim_control(&zs, "{\"drop_rate\":0,\"latency_ms\":300}");
-    double t0 = now_s();
+    double t0 = testenv_now();
     testenv_zim_call(&zs, "SendPeerMessage", PEER_OK, &out);
     assert_int_equal(testenv_code(&out), 0);
-    assert_true(now_s() - t0 >= 0.29);
+    assert_true(testenv_now() - t0 >= 0.29);
     testenv_zimsim_control(&zs, "{\"latency_ms\":0,\"force_code\":100000005,"
                                 "\"force_ms\":400}");
     testenv_zim_call(&zs, "SendPeerMessage", PEER_OK, &out);
@@ -499,10 +492,10 @@ static void test_faults(void **state)
 
     /* Down, hanging: the answer comes when it is back up. */
     testenv_zimsim_control(&zs, "{\"down\":\"hang\",\"down_ms\":500}");
-    t0 = now_s();
+    t0 = testenv_now();
     testenv_zim_call(&zs, "SendPeerMessage", PEER_OK, &out);
     assert_int_equal(testenv_code(&out), 0);
-    assert_true(now_s() - t0 >= 0.4);
+    assert_true(testenv_now() - t0 >= 0.4);
     /* Down, refusing: connections are refused until down_ms passes. */
     testenv_zimsim_control(&zs, "{\"down\":\"refuse\",\"down_ms\":800}");
     usleep(100000);
