@@ -80,7 +80,8 @@ for k, v in result["ratios"].items():
 bars = [(k, v["events_per_s"]) for k, v in sorted(result["summary"].items())
         if "events_per_s" in v]
 if bars:
-    data = "\n".join('"%s" %f %f %f' % (k.replace("/", "\\n"), v["median"], v["min"], v["max"])
+    data = "\n".join('"%s" %f %f %f' % (k.split("/")[1] + " (" + k.split("/")[0] + ")",
+                                         v["median"], v["min"], v["max"])
                      for k, v in bars)
     script = f"""set terminal pngcairo size 900,500 noenhanced
 set output "{png}"
@@ -89,8 +90,11 @@ set style data histogram
 set style fill solid 0.6
 set boxwidth 0.6
 set yrange [0:*]
+set xrange [-0.6:{len(bars) - 0.4}]
 set grid ytics
-plot '-' using 0:2:3:4:xtic(1) with boxerrorbars notitle lc rgb "#3366aa"
+set xtics rotate by -20
+set bmargin 6
+plot '-' using 0:2:3:4:(0.6):xtic(1) with boxerrorbars notitle lc rgb "#3366aa"
 {data}
 e
 """
