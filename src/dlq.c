@@ -169,14 +169,6 @@ int dlq_record(const struct job *job, const struct config *cfg,
 {
     (void)cfg;
     const rd_kafka_message_t *rkm = job->rkm;
-    int rc;
-    if (job->failure == FAILURE_PARTIAL)
-        rc = narrowed(job, value);
-    else
-        rc = buf_append(value, rkm->payload ? rkm->payload : "", rkm->len);
-    if (rc)
-        return -1;
-
     rd_kafka_headers_t *in = NULL;
     if (rd_kafka_message_headers(rkm, &in) == RD_KAFKA_RESP_ERR_NO_ERROR)
         *hdrs = rd_kafka_headers_copy(in);
@@ -216,5 +208,9 @@ int dlq_record(const struct job *job, const struct config *cfg,
     snprintf(exc, sizeof(exc), "%s %" PRId64 ": %s",
              job_failure_name(job->failure), dlq_code(job), error_text(job));
     add_str(*hdrs, "kafka_dlt-exception-message", exc);
-    return 0;
+    /* Headers first: even if the value could not be built, the record
+     * says what failed. */
+    if (job->failure == FAILURE_PARTIAL)
+        return narrowed(job, value);
+    return buf_append(value, rkm->payload ? rkm->payload : "", rkm->len);
 }

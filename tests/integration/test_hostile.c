@@ -1,0 +1,137 @@
+/* test_hostile.c - hostile input (issue 10, first part): records that are
+ * not JSON, binary, too large, nested 30,000 deep, invalid UTF-8, or IDs
+ * with NUL or CR/LF each get a DLQ record with a precise error; an ID with
+ * a %-escape is sent literally, never decoded; the good records around
+ * them still flow and the bridge exits cleanly afterwards. */
+#include "testenv.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GOOD(n)                                                                \
+    "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"          \
+    "\"Priority\":1,\"MessageBody\":{\"Message\":\"good " n "\"}}"
+
+static const struct {
+    const char *key;
+    const char *field; /* expected error field ("" = whole record) */
+    const char *code;
+} bad[] = {
+    {"not-json", "", "900000001"},
+    {"binary", "", "900000001"},
+    {"too-large", "", "900000001"},
+    {"too-deep", "", "900000001"},
+    {"bad-utf8", "", "900000001"},
+    {"nul-id", "FromUserId", "660000002"},
+    {"crlf-id", "ToUserId[0]", "660000002"},
+};
+
+static void test_hostile_records(void **state)
+{
+    (void)state;
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    const char *const args[] = {"--qps-peer", "0", NULL};
+    testenv_zimsim_start(&zs, NULL, NULL, args);
+    testenv_topics(&t, 1); /* one partition: the order below is kept */
+    testenv_bridge_start(&b, &zs, &t, "quota.peer_per_s = 0\n");
+    rd_kafka_t *p = testenv_producer();
+    testenv_produce(p, t.peer, "good-1", GOOD("1"), NULL);
+    testenv_produce(p, t.peer, "not-json", "this is not JSON {", NULL);
+    /* Binary: bytes that are not text at all (NUL-free so it can be
+     * passed as a C string; json-c fails on the first byte either way). */
+    testenv_produce(p, t.peer, "binary", "\x01\x02\xff\xfe\x80\x81\x7f", NULL);
+    size_t big = 200 * 1024, deep = 30000;
+    char *s = malloc(big + 64);
+    memset(s, 'x', big);
+    memcpy(s, "{\"a\":\"", 6);
+    strcpy(s + big - 3, "\"}");
+    testenv_produce(p, t.peer, "too-large", s, NULL);
+    memset(s, '[', deep);
+    memset(s + deep, ']', deep);
+    s[2 * deep] = '\0';
+    testenv_produce(p, t.peer, "too-deep", s, NULL);
+    free(s);
+    testenv_produce(p, t.peer, "bad-utf8",
+                    "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
+                    "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                    "{\"Message\":\"\xc3\x28\"}}",
+                    NULL);
+    testenv_produce(p, t.peer, "nul-id",
+                    "{\"FromUserId\":\"u\\u00001\",\"ToUserId\":[\"u2\"],"
+                    "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                    "{\"Message\":\"x\"}}",
+                    NULL);
+    testenv_produce(p, t.peer, "crlf-id",
+                    "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\\r\\nX: y\"],"
+                    "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                    "{\"Message\":\"x\"}}",
+                    NULL);
+    testenv_produce(p, t.peer, "pct-id",
+                    "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u%0A2%2F\"],"
+                    "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                    "{\"Message\":\"percent\"}}",
+                    NULL);
+    testenv_produce(p, t.peer, "good-2", GOOD("2"), NULL);
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+
+    struct recs replies, dlq;
+    testenv_read_topic(t.reply, 10, 0, 60000, &replies);
+    assert_int_equal(replies.n, 10);
+    testenv_read_topic(t.dlq, 7, 0, 30000, &dlq);
+    assert_int_equal(dlq.n, 7);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const struct rec *d = NULL;
+        for (size_t k = 0; k < dlq.n; k++)
+            if (strcmp(dlq.v[k].key, bad[i].key) == 0)
+                d = &dlq.v[k];
+        if (d == NULL)
+            fail_msg("no DLQ record for %s", bad[i].key);
+        assert_string_equal(testenv_header(d, "zim.failure.class"),
+                            "validation");
+        assert_string_equal(testenv_header(d, "zim.error.code"), bad[i].code);
+        const char *msg = testenv_header(d, "zim.error.message");
+        assert_non_null(msg);
+        assert_true(strlen(msg) > 10);
+        printf("%-10s -> %s %s\n", bad[i].key, bad[i].code, msg);
+        /* The reply names the field. */
+        for (size_t k = 0; k < replies.n; k++) {
+            if (strcmp(replies.v[k].key, bad[i].key) != 0)
+                continue;
+            char want[64];
+            snprintf(want, sizeof(want), "\"field\":\"%s\"", bad[i].field);
+            assert_non_null(strstr(replies.v[k].value, want));
+        }
+    }
+    struct buf log;
+    buf_init(&log, 1 << 20);
+    testenv_zimsim_get(&zs, "/_sim/messages", &log);
+    assert_int_equal(testenv_count_lines(log.data, "\"action\""), 3);
+    assert_int_equal(testenv_count_lines(log.data, "good 1"), 1);
+    assert_int_equal(testenv_count_lines(log.data, "good 2"), 1);
+    /* The %-escape reached ZIM literally. */
+    assert_int_equal(testenv_count_lines(log.data, "\"to\":\"u%0A2%2F\""), 1);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    buf_free(&log);
+    testenv_recs_free(&replies);
+    testenv_recs_free(&dlq);
+    testenv_zimsim_stop(&zs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_hostile_records, testenv_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
