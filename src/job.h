@@ -39,7 +39,7 @@ struct job_record {
     int topic; /* TOPIC_REPLY or TOPIC_DLQ */
     struct buf value;
     rd_kafka_headers_t *hdrs; /* template, copied for each attempt */
-    bool pending, acked;
+    bool acked;
     int64_t retry_at_ms; /* > 0 while waiting to be produced again */
 };
 

@@ -221,6 +221,16 @@ static void per_kind(struct buf *b, const char *name, const char *help,
                    atomic_load(&v[k]));
 }
 
+/* A counter per output topic: [0] reply, [1] dead-letter. */
+static void per_output(struct buf *b, const struct metrics *m, const char *name,
+                       const char *help, _Atomic uint64_t *v)
+{
+    head(b, name, "counter", help);
+    for (int i = 0; i < 2; i++)
+        buf_printf(b, "%s{topic=\"%s\"} %" PRIu64 "\n", name, m->topics[3 + i],
+                   atomic_load(&v[i]));
+}
+
 int metrics_render(struct metrics *m, struct buf *b)
 {
     head(b, "zimbridge_build_info", "gauge", "Build information.");
@@ -280,20 +290,12 @@ int metrics_render(struct metrics *m, struct buf *b)
     per_kind(b, "zimbridge_quota_waits_total",
              "Times a ready event waited for its action's quota.",
              m->quota_waits);
-    head(b, "zimbridge_records_produced_total", "counter",
-         "Reply and dead-letter records acknowledged by Kafka.");
-    buf_printf(b,
-               "zimbridge_records_produced_total{topic=\"%s\"} %" PRIu64
-               "\nzimbridge_records_produced_total{topic=\"%s\"} %" PRIu64 "\n",
-               m->topics[3], atomic_load(&m->produced[0]), m->topics[4],
-               atomic_load(&m->produced[1]));
-    head(b, "zimbridge_produce_failures_total", "counter",
-         "Reply and dead-letter deliveries that failed (retried).");
-    buf_printf(b,
-               "zimbridge_produce_failures_total{topic=\"%s\"} %" PRIu64
-               "\nzimbridge_produce_failures_total{topic=\"%s\"} %" PRIu64 "\n",
-               m->topics[3], atomic_load(&m->produce_failed[0]), m->topics[4],
-               atomic_load(&m->produce_failed[1]));
+    per_output(b, m, "zimbridge_records_produced_total",
+               "Reply and dead-letter records acknowledged by Kafka.",
+               m->produced);
+    per_output(b, m, "zimbridge_produce_failures_total",
+               "Reply and dead-letter deliveries that failed (retried).",
+               m->produce_failed);
     head(b, "zimbridge_breaker_open", "gauge",
          "1 while the circuit breaker is open (consumption paused).");
     buf_printf(b, "zimbridge_breaker_open %d\n", atomic_load(&m->breaker_open));

@@ -117,7 +117,6 @@ static void produce(struct service *s, struct job_record *r, int64_t now)
     if (kafka_out_produce(s->ko, s->cfg->topic[r->topic], j->rkm->key,
                           j->rkm->key_len, r->value.data, r->value.len, h, r,
                           err, sizeof(err)) == 0) {
-        r->pending = true;
         return;
     }
     /* Queue full or topic unknown: keep the record, try again later. */
@@ -206,7 +205,6 @@ static void on_delivery(void *opaque, rd_kafka_resp_err_t err,
 {
     struct job_record *r = opaque;
     struct job *j = r->job;
-    r->pending = false;
     if (err)
         metrics_produce_failed(g_service->m, r->topic);
     else
