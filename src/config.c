@@ -51,6 +51,10 @@ static const struct setting settings[] = {
      "output topic: one replayable record per failed or partial event"},
     {"http.max_inflight", S_INT, "64", 1, 1024, NULL, 0, F(max_inflight),
      "most ZIM requests in flight at once; also bounds buffered records"},
+    {"commit.window", S_INT, "64", 1, 1000000, NULL, 0, F(commit_window),
+     "most records sent to ZIM whose offsets are not committed yet: a "
+     "crash sends at most this many again. It also caps throughput at "
+     "about window / (ZIM latency + 15 ms)"},
     {"http.timeout_ms", S_INT, "10000", 100, 300000, NULL, 0, F(timeout_ms),
      "whole-request timeout for one ZIM call"},
     {"http.connect_timeout_ms", S_INT, "3000", 100, 60000, NULL, 0,

@@ -37,6 +37,7 @@ struct config {
     char *topic[TOPIC_ROLE_COUNT];
     /* http.* (calls to ZIM) and the metrics listener */
     int64_t max_inflight;
+    int64_t commit_window;
     int64_t timeout_ms;
     int64_t connect_timeout_ms;
     char *listen;

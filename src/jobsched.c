@@ -237,6 +237,14 @@ struct job *jobsched_pop(struct jobsched *s, enum event_kind action)
     return j;
 }
 
+bool jobsched_take(struct jobsched *s, struct job *j)
+{
+    if (j->heap_idx < 0)
+        return false;
+    heap_remove(&s->ready[j->kind], j);
+    return true;
+}
+
 bool jobsched_has_ready(const struct jobsched *s, enum event_kind action)
 {
     return s->ready[action].n > 0;

@@ -28,6 +28,9 @@ int jobsched_add(struct jobsched *s, struct job *j); /* 0 or -1 (no memory) */
 /* The best ready job of action, taken off the heap (it stays its key's
  * head until jobsched_remove). NULL when none is ready. */
 struct job *jobsched_pop(struct jobsched *s, enum event_kind action);
+/* Takes j off the ready heap, as jobsched_pop() would; false if j is not
+ * ready. */
+bool jobsched_take(struct jobsched *s, struct job *j);
 bool jobsched_has_ready(const struct jobsched *s, enum event_kind action);
 size_t jobsched_ready_count(const struct jobsched *s, enum event_kind action);
 /* A head back from a retry wait: ready again, ahead of younger jobs. */

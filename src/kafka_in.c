@@ -7,18 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Commits in flight at once: each waits one round trip to the group
+ * coordinator, and records finished meanwhile wait for the next. */
+#define MAX_COMMITS 1
+
 struct offslot {
     int64_t off;
     bool done;
+    bool sent; /* sent to ZIM at least once */
 };
 
-/* One assigned partition: offsets handed out, in order, as a ring. */
+/* One assigned partition: the offsets handed out and not yet committed,
+ * in order, as a ring. The first `ndone` are done (stored for commit);
+ * they leave the ring when a commit covering them succeeds. */
 struct ptrack {
     int topic;
     int32_t partition;
     uint64_t gen;
     struct offslot *ring;
-    size_t cap, head, n;
+    size_t cap, head, n, ndone;
+    int64_t nsent;  /* slots with sent set */
     int64_t stored; /* last offset stored for commit, -1: none */
     struct ptrack *next;
 };
@@ -34,6 +42,10 @@ struct kafka_in {
     int fatal;
     kafka_in_revoke_fn revoke;
     void *opaque;
+    rd_kafka_queue_t *cq; /* commit results */
+    int commits;          /* in flight */
+    bool dirty;
+    int64_t window; /* sent and not committed, all partitions */
 };
 
 static int role_of(const struct kafka_in *ki, const char *topic)
@@ -52,8 +64,9 @@ static struct ptrack *find(struct kafka_in *ki, int topic, int32_t partition)
     return NULL;
 }
 
-static void ptrack_free(struct ptrack *p)
+static void ptrack_free(struct kafka_in *ki, struct ptrack *p)
 {
+    ki->window -= p->nsent;
     free(p->ring);
     free(p);
 }
@@ -121,11 +134,8 @@ static void on_revoke(struct kafka_in *ki,
 {
     /* Done offsets are committed before the partitions change owner,
      * unless they are already lost (then the commit would be refused). */
-    if (!rd_kafka_assignment_lost(ki->rk)) {
-        rd_kafka_resp_err_t e = rd_kafka_commit(ki->rk, NULL, 0);
-        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
-            log_warnx("commit on revoke: %s", rd_kafka_err2str(e));
-    }
+    if (!rd_kafka_assignment_lost(ki->rk))
+        kafka_in_commit(ki);
     for (int i = 0; i < parts->cnt; i++) {
         int role = role_of(ki, parts->elems[i].topic);
         for (struct ptrack **pp = &ki->parts; role >= 0 && *pp;
@@ -137,7 +147,7 @@ static void on_revoke(struct kafka_in *ki,
             ki->n_parts--;
             if (ki->revoke)
                 ki->revoke(ki->opaque, role, p->partition);
-            ptrack_free(p);
+            ptrack_free(ki, p);
             break;
         }
     }
@@ -199,6 +209,8 @@ struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
     /* At-least-once: we store offsets ourselves, after delivery. */
     if (rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", err,
                           errlen) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, errlen) !=
+            RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "enable.partition.eof", "false", err, errlen) !=
             RD_KAFKA_CONF_OK)
         goto fail;
@@ -209,10 +221,15 @@ struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
         goto fail;
     conf = NULL;
     rd_kafka_poll_set_consumer(ki->rk);
+    if ((ki->cq = rd_kafka_queue_new(ki->rk)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (wake_fd >= 0) {
         rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(ki->rk);
         rd_kafka_queue_io_event_enable(q, wake_fd, "c", 1);
         rd_kafka_queue_destroy(q);
+        rd_kafka_queue_io_event_enable(ki->cq, wake_fd, "k", 1);
     }
     sub = rd_kafka_topic_partition_list_new(3);
     for (int i = 0; i < 3; i++)
@@ -236,12 +253,14 @@ void kafka_in_destroy(struct kafka_in *ki)
 {
     if (ki == NULL)
         return;
+    if (ki->cq)
+        rd_kafka_queue_destroy(ki->cq);
     if (ki->rk)
         rd_kafka_destroy(ki->rk);
     while (ki->parts) {
         struct ptrack *p = ki->parts;
         ki->parts = p->next;
-        ptrack_free(p);
+        ptrack_free(ki, p);
     }
     for (int i = 0; i < 3; i++)
         free(ki->topics[i]);
@@ -291,7 +310,7 @@ int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
         p->head = 0;
     }
     p->ring[(p->head + p->n) % p->cap] =
-        (struct offslot){.off = rkm->offset, .done = false};
+        (struct offslot){.off = rkm->offset, .done = false, .sent = false};
     p->n++;
     *t = (struct kafka_in_ticket){.topic = role,
                                   .partition = rkm->partition,
@@ -300,27 +319,14 @@ int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
     return 0;
 }
 
-static void store(struct kafka_in *ki, struct ptrack *p, int64_t off)
-{
-    if (off <= p->stored)
-        return;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, ki->topics[p->topic], p->partition)
-        ->offset = off;
-    rd_kafka_resp_err_t e = rd_kafka_offsets_store(ki->rk, l);
-    if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
-        p->stored = off;
-    else
-        log_warnx("offset store %s[%d]@%lld: %s", ki->topics[p->topic],
-                  (int)p->partition, (long long)off, rd_kafka_err2str(e));
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
-void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t)
+/* The ring slot of a ticket, or NULL (revoked since, or committed). */
+static struct offslot *slot_of(struct kafka_in *ki,
+                               const struct kafka_in_ticket *t,
+                               struct ptrack **pp)
 {
     struct ptrack *p = find(ki, t->topic, t->partition);
     if (p == NULL || p->gen != t->gen || p->n == 0)
-        return; /* revoked since: the next owner redoes it */
+        return NULL;
     /* Offsets in the ring increase: binary search for t->offset. */
     size_t lo = 0, hi = p->n;
     while (lo < hi) {
@@ -331,16 +337,126 @@ void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t)
             hi = mid;
     }
     if (lo == p->n || p->ring[(p->head + lo) % p->cap].off != t->offset)
+        return NULL;
+    *pp = p;
+    return &p->ring[(p->head + lo) % p->cap];
+}
+
+static void store(struct kafka_in *ki, struct ptrack *p, int64_t off)
+{
+    if (off <= p->stored)
         return;
-    p->ring[(p->head + lo) % p->cap].done = true;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, ki->topics[p->topic], p->partition)
+        ->offset = off;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_store(ki->rk, l);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        p->stored = off;
+        ki->dirty = true;
+    } else {
+        log_warnx("offset store %s[%d]@%lld: %s", ki->topics[p->topic],
+                  (int)p->partition, (long long)off, rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void kafka_in_sent(struct kafka_in *ki, const struct kafka_in_ticket *t)
+{
+    struct ptrack *p;
+    struct offslot *s = slot_of(ki, t, &p);
+    if (s == NULL || s->sent)
+        return;
+    s->sent = true;
+    p->nsent++;
+    ki->window++;
+}
+
+bool kafka_in_holds_commit(struct kafka_in *ki, const struct kafka_in_ticket *t)
+{
+    struct ptrack *p;
+    struct offslot *s = slot_of(ki, t, &p);
+    return s && s == &p->ring[(p->head + p->ndone) % p->cap];
+}
+
+int64_t kafka_in_window(const struct kafka_in *ki)
+{
+    return ki->window;
+}
+
+void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t)
+{
+    struct ptrack *p;
+    struct offslot *s = slot_of(ki, t, &p);
+    if (s == NULL)
+        return; /* revoked since: the next owner redoes it */
+    s->done = true;
     int64_t last = -1;
-    while (p->n && p->ring[p->head].done) {
-        last = p->ring[p->head].off;
-        p->head = (p->head + 1) % p->cap;
-        p->n--;
+    while (p->ndone < p->n && p->ring[(p->head + p->ndone) % p->cap].done) {
+        last = p->ring[(p->head + p->ndone) % p->cap].off;
+        p->ndone++;
     }
     if (last >= 0)
-        store(ki, p, p->n ? p->ring[p->head].off : last + 1);
+        store(ki, p,
+              p->ndone < p->n ? p->ring[(p->head + p->ndone) % p->cap].off
+                              : last + 1);
+}
+
+/* Kafka holds offset `committed` for p: the slots below it are safe. */
+static void release(struct kafka_in *ki, struct ptrack *p, int64_t committed)
+{
+    while (p->ndone > 0 && p->ring[p->head].off < committed) {
+        if (p->ring[p->head].sent) {
+            p->nsent--;
+            ki->window--;
+        }
+        p->head = (p->head + 1) % p->cap;
+        p->n--;
+        p->ndone--;
+    }
+}
+
+static void release_all(struct kafka_in *ki,
+                        const rd_kafka_topic_partition_list_t *offsets)
+{
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &offsets->elems[i];
+        int role = role_of(ki, e->topic);
+        struct ptrack *p = role < 0 ? NULL : find(ki, role, e->partition);
+        if (p && !e->err && e->offset >= 0)
+            release(ki, p, e->offset);
+    }
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    struct kafka_in *ki = opaque;
+    ki->commits--;
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        log_warnx("commit: %s (retrying)", rd_kafka_err2str(err));
+        ki->dirty = true;
+    }
+    release_all(ki, offsets);
+}
+
+bool kafka_in_commit_pending(const struct kafka_in *ki)
+{
+    return ki->commits > 0 || ki->dirty;
+}
+
+void kafka_in_commit_tick(struct kafka_in *ki)
+{
+    rd_kafka_queue_poll_callback(ki->cq, 0);
+    if (!ki->dirty || ki->commits >= MAX_COMMITS || ki->n_parts == 0)
+        return;
+    rd_kafka_resp_err_t e =
+        rd_kafka_commit_queue(ki->rk, NULL, ki->cq, on_commit, ki);
+    ki->dirty = false;
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+        ki->commits++;
+    else if (e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        ki->dirty = true;
 }
 
 void kafka_in_set_paused(struct kafka_in *ki, unsigned mask)
@@ -413,11 +529,20 @@ int kafka_in_assigned(const struct kafka_in *ki)
     return ki->n_parts;
 }
 
+static void on_commit_sync(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *offsets,
+                           void *opaque)
+{
+    (void)rk;
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        log_warnx("commit: %s", rd_kafka_err2str(err));
+    release_all(opaque, offsets);
+}
+
 void kafka_in_commit(struct kafka_in *ki)
 {
-    rd_kafka_resp_err_t e = rd_kafka_commit(ki->rk, NULL, 0);
-    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        log_warnx("commit: %s", rd_kafka_err2str(e));
+    /* No queue: waits for the result and calls on_commit_sync itself. */
+    rd_kafka_commit_queue(ki->rk, NULL, NULL, on_commit_sync, ki);
 }
 
 void kafka_in_close(struct kafka_in *ki)

@@ -5,8 +5,12 @@
  * Records of a partition finish out of order, so each assigned partition
  * keeps the offsets it handed out, in order, with a done flag; the offset
  * stored for commit is the lowest one not yet done (or the last + 1).
- * librdkafka auto-commits stored offsets; revocation and close commit
- * synchronously first. */
+ * kafka_in_commit_tick() commits stored offsets asynchronously, one commit
+ * at a time; revocation and close commit synchronously.
+ *
+ * The ring keeps each offset until a commit covers it, so the number of
+ * records sent to ZIM and not yet committed (kafka_in_window()) is known:
+ * it is what a crash would send again. */
 #ifndef ZB_KAFKA_IN_H
 #define ZB_KAFKA_IN_H
 
@@ -42,6 +46,18 @@ rd_kafka_message_t *kafka_in_poll(struct kafka_in *ki);
 /* Starts tracking rkm's offset. -1 if its partition is not assigned. */
 int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
                    struct kafka_in_ticket *t);
+/* Marks a tracked record as sent to ZIM (once; later calls no-op). */
+void kafka_in_sent(struct kafka_in *ki, const struct kafka_in_ticket *t);
+/* True if t is its partition's oldest record not done: the one the
+ * partition's commit waits for. */
+bool kafka_in_holds_commit(struct kafka_in *ki,
+                           const struct kafka_in_ticket *t);
+/* Records sent to ZIM whose offsets are not committed yet. */
+int64_t kafka_in_window(const struct kafka_in *ki);
+/* Serves commit results and, when offsets were stored since the last
+ * commit and none is in flight, starts one. Never waits. */
+void kafka_in_commit_tick(struct kafka_in *ki);
+bool kafka_in_commit_pending(const struct kafka_in *ki);
 /* Marks a tracked record done and stores the committable offset. */
 void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t);
 /* Which input topic (enum topic_role) rkm came from, or -1. */

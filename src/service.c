@@ -229,6 +229,7 @@ static bool dispatch(struct service *s, struct job *j, int64_t now)
         jobsched_requeue(s->sched, j);
         return false;
     }
+    kafka_in_sent(s->ki, &j->ticket);
     jl_push(&s->inflight, j);
     j->state = JOB_IN_FLIGHT;
     j->attempts++;
@@ -441,6 +442,53 @@ static void update_shares(struct service *s, int64_t now)
     }
 }
 
+/* At most commit.window records are sent to ZIM and not committed
+ * (kafka_in_window()): that is what a crash would send again. The last
+ * slot of that window is kept for records that hold back their
+ * partition's commit (the oldest not done): whatever else fills the
+ * window, one of them can go, finish, and let the commit release it. */
+static bool may_send(struct service *s, struct job *j)
+{
+    if (j->first_send_ms != 0)
+        return true; /* already in the window */
+    int64_t w = kafka_in_window(s->ki), max = s->cfg->commit_window;
+    if (w < max - 1)
+        return true;
+    return w < max && kafka_in_holds_commit(s->ki, &j->ticket);
+}
+
+struct unblocker {
+    struct service *s;
+    enum event_kind action;
+    struct job *found;
+};
+
+static void find_unblocker(void *opaque, struct job *j)
+{
+    struct unblocker *u = opaque;
+    if (u->found == NULL && j->kind == u->action && j->heap_idx >= 0 &&
+        j->first_send_ms == 0 && kafka_in_holds_commit(u->s->ki, &j->ticket))
+        u->found = j;
+}
+
+/* The next job of action to send: the best ready one, or, when the
+ * window has only its last slot left, a ready one holding back a commit.
+ * NULL: none may go now. */
+static struct job *next_job(struct service *s, enum event_kind action)
+{
+    struct job *j = jobsched_pop(s->sched, action);
+    if (j == NULL || may_send(s, j))
+        return j;
+    jobsched_requeue(s->sched, j);
+    if (kafka_in_window(s->ki) >= s->cfg->commit_window)
+        return NULL;
+    struct unblocker u = {s, action, NULL};
+    jobsched_foreach_held(s->sched, find_unblocker, &u);
+    if (u.found && jobsched_take(s->sched, u.found))
+        return u.found;
+    return NULL;
+}
+
 /* Sends what the window, the breaker, the quotas and the daily broadcast
  * window allow. Returns when to look again. */
 static int64_t send_ready(struct service *s, int64_t now, int64_t next)
@@ -461,14 +509,17 @@ static int64_t send_ready(struct service *s, int64_t now, int64_t next)
                     next = now + (at - wall);
                 break;
             }
+            struct job *j = next_job(s, a);
+            if (j == NULL)
+                break; /* the window is full: a commit wakes us */
             if (!ratelimit_take(s->rl[a], now)) {
+                jobsched_requeue(s->sched, j);
                 metrics_quota_wait(s->m, a);
                 int64_t w = ratelimit_wait_ms(s->rl[a], now);
                 if (w >= 0 && now + w < next)
                     next = now + (w > 0 ? w : 1);
                 break;
             }
-            struct job *j = jobsched_pop(s->sched, a);
             if (!dispatch(s, j, now))
                 return next;
             if (s->breaker.state == BREAKER_OPEN) {
@@ -571,6 +622,7 @@ static int64_t turn(struct service *s, int64_t now)
     }
     kafka_out_poll(s->ko);
     sweep_done(s, now);
+    kafka_in_commit_tick(s->ki);
     publish_gauges(s, now);
     return next;
 }
