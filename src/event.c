@@ -540,9 +540,155 @@ static struct json_tokener *tokener(int depth)
     return tok;
 }
 
-static struct json_object *parse_json(const char *data, size_t len, int depth,
-                                      char *why, size_t whylen)
+/* ---- duplicate keys ----
+ * json-c keeps the last of repeated keys without a word, so a record
+ * {"ToUserId":["a"],"ToUserId":["b"]} would be checked and sent as if
+ * only "b" was there, while another reader of the same record might take
+ * "a". Such records are refused. In valid JSON every ':' outside a string
+ * separates a member, so counting them and comparing with the members
+ * json-c kept finds a repeat in one pass; only then is the repeat looked
+ * up, to name it. */
+
+static size_t raw_members(const char *p, size_t n)
 {
+    size_t members = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else {
+            members += ch == ':';
+        }
+    }
+    return members;
+}
+
+static size_t tree_members(struct json_object *o)
+{
+    size_t n = 0;
+    if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, k, v)
+        {
+            (void)k;
+            n += 1 + tree_members(v);
+        }
+    } else if (json_object_is_type(o, json_type_array)) {
+        size_t len = json_object_array_length(o);
+        for (size_t i = 0; i < len; i++)
+            n += tree_members(json_object_array_get_idx(o, i));
+    }
+    return n;
+}
+
+/* One open object while looking for the repeat: its keys so far, as
+ * spans of the raw text (escapes not decoded). */
+struct dupframe {
+    bool is_obj;
+    size_t idx;                /* members or items read so far */
+    size_t name_off, name_len; /* the key it is the value of */
+    size_t nkeys, cap;
+    struct {
+        size_t off, len;
+    } * keys;
+};
+
+/* The path of key (a span of p) inside the frames st[0..top]. */
+static void dup_path(const char *p, const struct dupframe *st, int top,
+                     size_t key_off, size_t key_len, char *out, size_t outlen)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int k = 1; k <= top + 1 && n + 1 < outlen; k++) {
+        bool last = k == top + 1;
+        size_t off = last ? key_off : st[k].name_off;
+        size_t len = last ? key_len : st[k].name_len;
+        int w;
+        if (st[k - 1].is_obj)
+            w = snprintf(out + n, outlen - n, "%s%.*s", n ? "." : "", (int)len,
+                         p + off);
+        else
+            w = snprintf(out + n, outlen - n, "[%zu]", st[k - 1].idx);
+        if (w < 0 || (size_t)w >= outlen - n)
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* Names the first repeated key of p (valid JSON) in why and its path in
+ * where; keys that differ only in how they are escaped are found by the
+ * count alone and reported without a path. */
+static void name_duplicate(const char *p, size_t n, int depth, char *why,
+                           size_t whylen, char *where, size_t wherelen)
+{
+    struct dupframe *st = calloc((size_t)depth + 1, sizeof(*st));
+    int top = -1;
+    snprintf(why, whylen, "a key is repeated in a JSON object");
+    if (st == NULL)
+        return;
+    size_t key_off = 0, key_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (ch == '"') {
+            size_t j = i + 1;
+            while (j < n && p[j] != '"')
+                j += p[j] == '\\' ? 2 : 1;
+            key_off = i + 1;
+            key_len = j - i - 1;
+            i = j;
+        } else if ((ch == '{' || ch == '[') && top + 1 <= depth) {
+            st[++top] = (struct dupframe){
+                .is_obj = ch == '{', .name_off = key_off, .name_len = key_len};
+        } else if ((ch == '}' || ch == ']') && top >= 0) {
+            free(st[top--].keys);
+        } else if (ch == ',' && top >= 0) {
+            st[top].idx++;
+        } else if (ch == ':' && top >= 0 && st[top].is_obj) {
+            struct dupframe *f = &st[top];
+            for (size_t k = 0; k < f->nkeys; k++) {
+                if (f->keys[k].len != key_len ||
+                    memcmp(p + f->keys[k].off, p + key_off, key_len) != 0)
+                    continue;
+                dup_path(p, st, top, key_off, key_len, where, wherelen);
+                snprintf(why, whylen,
+                         "key appears twice in one JSON object; a reader "
+                         "could take either value");
+                goto out;
+            }
+            if (f->nkeys == f->cap) {
+                size_t cap = f->cap ? f->cap * 2 : 8;
+                void *v = realloc(f->keys, cap * sizeof(*f->keys));
+                if (v == NULL)
+                    goto out;
+                f->keys = v;
+                f->cap = cap;
+            }
+            f->keys[f->nkeys].off = key_off;
+            f->keys[f->nkeys++].len = key_len;
+        }
+    }
+out:
+    while (top >= 0)
+        free(st[top--].keys);
+    free(st);
+}
+
+/* where (may be NULL): the path of a repeated key, else "". */
+static struct json_object *parse_json(const char *data, size_t len, int depth,
+                                      char *why, size_t whylen, char *where,
+                                      size_t wherelen)
+{
+    char scratch[2];
+    if (where == NULL) {
+        where = scratch;
+        wherelen = sizeof(scratch);
+    }
+    where[0] = '\0';
     struct json_tokener *tok = tokener(depth);
     if (tok == NULL) {
         snprintf(why, whylen, "out of memory");
@@ -571,6 +717,11 @@ static struct json_object *parse_json(const char *data, size_t len, int depth,
             return NULL;
         }
     }
+    if (raw_members(data, end) != tree_members(root)) {
+        json_object_put(root);
+        name_duplicate(data, end, depth, why, whylen, where, wherelen);
+        return NULL;
+    }
     return root;
 }
 
@@ -594,12 +745,15 @@ static const struct fspec *media_spec(int64_t t)
 static int check_inner_json(struct ctx *c, struct json_object *s,
                             const struct fspec *spec, struct json_object **out)
 {
-    char why[160];
+    char why[160], where[96];
     struct json_object *inner = parse_json(
         json_object_get_string(s), (size_t)json_object_get_string_len(s),
-        c->lim->max_depth, why, sizeof(why));
-    if (inner == NULL)
+        c->lim->max_depth, why, sizeof(why), where, sizeof(where));
+    if (inner == NULL) {
+        if (where[0])
+            push_name(c, where);
         return fail(c, ZIM_CODE_BAD_PARAM, "must be a JSON string: %s", why);
+    }
     if (!json_object_is_type(inner, json_type_object)) {
         json_object_put(inner);
         return fail(c, ZIM_CODE_BAD_PARAM,
@@ -828,10 +982,14 @@ int event_parse(struct event *ev, enum event_kind kind, const char *data,
         return fail(&c, ZB_CODE_UNREADABLE,
                     "record is %zu bytes, over the limit of %zu", len,
                     lim->max_record_bytes);
-    char why[160];
-    ev->root = parse_json(data, len, lim->max_depth, why, sizeof(why));
-    if (ev->root == NULL)
+    char why[160], where[96];
+    ev->root = parse_json(data, len, lim->max_depth, why, sizeof(why), where,
+                          sizeof(where));
+    if (ev->root == NULL) {
+        if (where[0])
+            push_name(&c, where);
         return fail(&c, ZB_CODE_UNREADABLE, "%s", why);
+    }
     if (!json_object_is_type(ev->root, json_type_object)) {
         event_free(ev);
         return fail(&c, ZB_CODE_UNREADABLE, "record must be a JSON object");

@@ -588,6 +588,18 @@ static const struct tcase records[] = {
     {P, PEER("\"MessageBody\":null"), "MessageBody", BAD},
     {P, PEER("\"MessageBody\":{\"Message\":\"{m40000}\"}"), "",
      ZB_CODE_UNREADABLE}, /* over the 40000-byte limit set below */
+    /* Repeated keys: json-c would keep the last one silently. */
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\"},\"ToUserId\":[\"b\"]"),
+     "ToUserId", ZB_CODE_UNREADABLE},
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\",\"Message\":\"ho\"}"),
+     "MessageBody.Message", ZB_CODE_UNREADABLE},
+    {P, PEER("\"MessageBody\":{\"Message\":\"hi\",\"\\u004dessage\":\"ho\"}"),
+     "", ZB_CODE_UNREADABLE}, /* the same key, escaped: no path */
+    {P, PEER("\"MessageBody\":{\"Message\":\"a:b\\\":c\"}"), OK, 0},
+    {P,
+     MULTI(ITEM_TXT ",{\\\"MsgType\\\":1,\\\"Msg\\\":\\\"a\\\","
+                    "\\\"Msg\\\":\\\"b\\\"}"),
+     "MessageBody.Message.MultiMsg[1].Msg", BAD},
 };
 
 static void test_ids(void **s)
