@@ -93,18 +93,6 @@ static void expect(const struct recs *replies, const struct recs *dlq,
     json_object_put(o);
 }
 
-/* counts[i] = how many lines of the zimsim log carry "evt-<i>." */
-static void count_markers(const char *log, int *counts, int n)
-{
-    memset(counts, 0, (size_t)n * sizeof(*counts));
-    for (const char *p = log; p && (p = strstr(p, "evt-")); p += 4) {
-        char *end = NULL;
-        long i = strtol(p + 4, &end, 10);
-        if (end && *end == '.' && i >= 0 && i < n)
-            counts[i]++;
-    }
-}
-
 static void wait_committed(const struct topics *t, const char *topic)
 {
     int64_t left = -1;
@@ -416,7 +404,7 @@ static void test_mixed_5000(void **state)
     assert_int_equal(testenv_count_lines(log.data, "\"action\""),
                      want_deliveries);
     static int counts[N];
-    count_markers(log.data, counts, N);
+    testenv_count_markers(log.data, "evt-", counts, N);
     for (int i = 0; i < N; i++)
         if (counts[i] != (i % 10 == 7 ? 0 : 1))
             fail_msg("evt-%d delivered %d times", i, counts[i]);
@@ -472,7 +460,7 @@ static void test_graceful_restart(void **state)
     testenv_zimsim_get(&zs, "/_sim/messages", &log);
     int missing = 0, dups = 0;
     static int counts[N];
-    count_markers(log.data, counts, N);
+    testenv_count_markers(log.data, "evt-", counts, N);
     for (int i = 0; i < N; i++) {
         missing += counts[i] == 0;
         dups += counts[i] > 1 ? counts[i] - 1 : 0;

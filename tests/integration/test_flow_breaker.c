@@ -19,19 +19,7 @@
 
 static void produce(const struct topics *t, int from, int to)
 {
-    rd_kafka_t *p = testenv_producer();
-    char key[16], val[256];
-    for (int i = from; i < to; i++) {
-        snprintf(key, sizeof(key), "c%d", i % 13);
-        snprintf(val, sizeof(val),
-                 "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
-                 "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
-                 "{\"Message\":\"e%d.\"}}",
-                 i);
-        testenv_produce(p, t->peer, key, val, NULL);
-    }
-    testenv_flush(p);
-    rd_kafka_destroy(p);
+    testenv_produce_peers(t->peer, from, to, 13, "e");
 }
 
 static size_t count(const struct zimsim *zs, const char *path,

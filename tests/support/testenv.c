@@ -4,6 +4,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -56,41 +57,64 @@ rd_kafka_conf_t *testenv_kafka_conf(void)
     return conf;
 }
 
-void testenv_create_topic(const char *name, int partitions)
+/* Runs one admin operation (create or delete) and fails the test on error. */
+static void admin_topic(const char *name, int partitions)
 {
     char err[512];
     rd_kafka_t *rk =
         rd_kafka_new(RD_KAFKA_PRODUCER, testenv_kafka_conf(), err, sizeof(err));
     if (rk == NULL)
         fail_msg("admin client: %s", err);
-    rd_kafka_NewTopic_t *nt =
-        rd_kafka_NewTopic_new(name, partitions, 1, err, sizeof(err));
-    if (nt == NULL)
-        fail_msg("NewTopic %s: %s", name, err);
+    bool create = partitions > 0;
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t *opts =
-        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        rd_kafka_AdminOptions_new(rk, create ? RD_KAFKA_ADMIN_OP_CREATETOPICS
+                                             : RD_KAFKA_ADMIN_OP_DELETETOPICS);
     rd_kafka_AdminOptions_set_operation_timeout(opts, 30000, err, sizeof(err));
-    rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
+    rd_kafka_NewTopic_t *nt = NULL;
+    rd_kafka_DeleteTopic_t *dt = NULL;
+    if (create) {
+        nt = rd_kafka_NewTopic_new(name, partitions, 1, err, sizeof(err));
+        if (nt == NULL)
+            fail_msg("NewTopic %s: %s", name, err);
+        rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
+    } else {
+        dt = rd_kafka_DeleteTopic_new(name);
+        rd_kafka_DeleteTopics(rk, &dt, 1, opts, q);
+    }
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
     if (ev == NULL)
-        fail_msg("CreateTopics %s: no answer in 60 s", name);
+        fail_msg("admin %s: no answer in 60 s", name);
     if (rd_kafka_event_error(ev))
-        fail_msg("CreateTopics %s: %s", name, rd_kafka_event_error_string(ev));
-    const rd_kafka_CreateTopics_result_t *res =
-        rd_kafka_event_CreateTopics_result(ev);
+        fail_msg("admin %s: %s", name, rd_kafka_event_error_string(ev));
     size_t n = 0;
     const rd_kafka_topic_result_t **tr =
-        rd_kafka_CreateTopics_result_topics(res, &n);
+        create ? rd_kafka_CreateTopics_result_topics(
+                     rd_kafka_event_CreateTopics_result(ev), &n)
+               : rd_kafka_DeleteTopics_result_topics(
+                     rd_kafka_event_DeleteTopics_result(ev), &n);
     for (size_t i = 0; i < n; i++)
         if (rd_kafka_topic_result_error(tr[i]))
-            fail_msg("CreateTopics %s: %s", name,
+            fail_msg("admin %s: %s", name,
                      rd_kafka_topic_result_error_string(tr[i]));
     rd_kafka_event_destroy(ev);
     rd_kafka_AdminOptions_destroy(opts);
-    rd_kafka_NewTopic_destroy(nt);
+    if (nt)
+        rd_kafka_NewTopic_destroy(nt);
+    if (dt)
+        rd_kafka_DeleteTopic_destroy(dt);
     rd_kafka_queue_destroy(q);
     rd_kafka_destroy(rk);
+}
+
+void testenv_create_topic(const char *name, int partitions)
+{
+    admin_topic(name, partitions);
+}
+
+void testenv_delete_topic(const char *name)
+{
+    admin_topic(name, 0);
 }
 
 /* ---- zimsim ---- */
@@ -608,4 +632,83 @@ int testenv_file_count(const char *path, const char *needle)
     if (f)
         fclose(f);
     return n;
+}
+
+void testenv_count_markers(const char *log, const char *prefix, int *counts,
+                           int n)
+{
+    size_t pl = strlen(prefix);
+    memset(counts, 0, (size_t)n * sizeof(*counts));
+    for (const char *p = log; p && (p = strstr(p, prefix)); p += pl) {
+        char *end = NULL;
+        long i = strtol(p + pl, &end, 10);
+        if (end && *end == '.' && i >= 0 && i < n)
+            counts[i]++;
+    }
+}
+
+long testenv_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+void testenv_produce_peers(const char *topic, int from, int to, int keys,
+                           const char *marker)
+{
+    rd_kafka_t *p = testenv_producer();
+    char key[32], val[256];
+    for (int i = from; i < to; i++) {
+        snprintf(key, sizeof(key), "k%d", i % keys);
+        snprintf(val, sizeof(val),
+                 "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
+                 "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                 "{\"Message\":\"%s%d.\"}}",
+                 marker, i);
+        testenv_produce(p, topic, key, val, NULL);
+    }
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+}
+
+void testenv_make_certs(char *dir, size_t n)
+{
+    char cmd[2048];
+    snprintf(dir, n, "/tmp/zbtlsXXXXXX");
+    if (mkdtemp(dir) == NULL)
+        fail_msg("mkdtemp failed");
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+             "-subj /CN=zimbridge-test-ca -keyout ca.key -out ca.crt "
+             ">/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes "
+             "-subj /CN=127.0.0.1 -keyout srv.key -out srv.csr >/dev/null "
+             "2>&1 && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' "
+             "> ext && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key "
+             "-CAcreateserial -days 2 -extfile ext -out srv.crt >/dev/null "
+             "2>&1 && cat srv.key srv.crt > server.pem",
+             dir);
+    if (system(cmd) != 0)
+        fail_msg("making certificates with openssl failed");
+}
+
+void testenv_wait_committed(const char *group, const char *topic,
+                            int timeout_s)
+{
+    int64_t left = -1;
+    for (int i = 0; i < timeout_s * 5 && left != 0; i++) {
+        left = testenv_uncommitted(group, topic);
+        if (left)
+            usleep(200000);
+    }
+    if (left != 0)
+        fail_msg("%lld records of %s still uncommitted after %d s",
+                 (long long)left, topic, timeout_s);
 }

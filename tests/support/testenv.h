@@ -14,6 +14,8 @@ const char *testenv_bootstrap(void);
 void testenv_unique(const char *prefix, char *out, size_t n);
 /* Creates a topic (replication 1) through librdkafka's admin API. */
 void testenv_create_topic(const char *name, int partitions);
+/* Deletes a topic through librdkafka's admin API. */
+void testenv_delete_topic(const char *name);
 /* A librdkafka conf with bootstrap.servers set. Caller owns it. */
 rd_kafka_conf_t *testenv_kafka_conf(void);
 /* Sets a librdkafka property or fails the test. */
@@ -111,9 +113,18 @@ rd_kafka_t *testenv_producer(void);
 void testenv_produce(rd_kafka_t *p, const char *topic, const char *key,
                      const char *value, const char *const *headers);
 void testenv_flush(rd_kafka_t *p);
+/* Produces peer events i = from..to-1 (u1 -> u2) to topic, keyed
+ * "k<i % keys>", with the text "<marker><i>." (see
+ * testenv_count_markers()), and flushes. */
+void testenv_produce_peers(const char *topic, int from, int to, int keys,
+                           const char *marker);
 /* Sum over the topic's partitions of (end offset - committed offset) for
  * group; 0 means every record is committed. */
 int64_t testenv_uncommitted(const char *group, const char *topic);
+/* Waits until testenv_uncommitted() is 0; fails the test after
+ * timeout_s. */
+void testenv_wait_committed(const char *group, const char *topic,
+                            int timeout_s);
 /* GET zs/path into out (fails the test unless 200). */
 void testenv_zimsim_get(const struct zimsim *zs, const char *path,
                         struct buf *out);
@@ -121,5 +132,14 @@ void testenv_zimsim_get(const struct zimsim *zs, const char *path,
 double testenv_now(void);
 /* Lines of the file at path that contain needle (0 if unreadable). */
 int testenv_file_count(const char *path, const char *needle);
+/* counts[i] = how many times "<prefix><i>." occurs in log, 0 <= i < n. */
+void testenv_count_markers(const char *log, const char *prefix, int *counts,
+                           int n);
+/* A fresh folder (the caller removes it) with a CA (ca.crt, ca.key) and a
+ * server certificate it signed for 127.0.0.1 and localhost (srv.crt,
+ * srv.key, and server.pem = key + certificate). */
+void testenv_make_certs(char *dir, size_t n);
+/* The process's resident set (VmRSS) in KiB, or -1. */
+long testenv_rss_kb(pid_t pid);
 /* Counts lines of text containing needle. */
 size_t testenv_count_lines(const char *text, const char *needle);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,7 +366,10 @@ static void test_quotas(void **state)
     testenv_zimsim_start(&zs, NULL, NULL, NULL); /* documented defaults */
     double t0 = testenv_now();
     int ok = burst(&zs, "SendPeerMessage", PEER_OK, 30, 7, &rej);
-    if (testenv_now() - t0 < 0.9) { /* all 30 within one second */
+    /* On a loaded machine the burst may spread over more than a second:
+     * then the exact split is not known, only the bound. */
+    bool fast = testenv_now() - t0 < 0.9;
+    if (fast) { /* all 30 within one second */
         assert_int_equal(ok, 20);
         assert_int_equal(rej, 10);
     }
@@ -387,8 +391,14 @@ static void test_quotas(void **state)
     char url[256];
     snprintf(url, sizeof(url), "%s/_sim/stats", zs.url);
     testenv_http("GET", url, NULL, NULL, &out);
-    assert_non_null(strstr(out.data, "\"peak_per_s\":20,"));
-    assert_non_null(strstr(out.data, "\"7\":10"));
+    const char *peak = strstr(out.data, "\"peak_per_s\":");
+    assert_non_null(peak);
+    long pk = strtol(peak + 13, NULL, 10);
+    assert_true(pk <= 20);
+    if (fast) {
+        assert_int_equal(pk, 20);
+        assert_non_null(strstr(out.data, "\"7\":10"));
+    }
     buf_free(&out);
     testenv_zimsim_stop(&zs);
 }
@@ -518,19 +528,8 @@ static void test_faults(void **state)
 static void test_https(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/zbtlsXXXXXX", cmd[2048], ca[600], crt[600], key[600];
-    assert_non_null(mkdtemp(dir));
-    snprintf(cmd, sizeof(cmd),
-             "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-             "-subj /CN=zimbridge-test-ca -keyout ca.key -out ca.crt "
-             ">/dev/null 2>&1 && openssl req -newkey rsa:2048 -nodes "
-             "-subj /CN=127.0.0.1 -keyout srv.key -out srv.csr >/dev/null "
-             "2>&1 && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' "
-             "> ext && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key "
-             "-CAcreateserial -days 2 -extfile ext -out srv.crt >/dev/null "
-             "2>&1",
-             dir);
-    assert_int_equal(system(cmd), 0);
+    char dir[64], ca[600], crt[600], key[600];
+    testenv_make_certs(dir, sizeof(dir));
     snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
     snprintf(crt, sizeof(crt), "%s/srv.crt", dir);
     snprintf(key, sizeof(key), "%s/srv.key", dir);
@@ -554,6 +553,7 @@ static void test_https(void **state)
     assert_int_equal(testenv_http("POST", url, PEER_OK, NULL, &out), -60);
     testenv_zimsim_stop(&zs);
     buf_free(&out);
+    char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
 }
