@@ -108,7 +108,11 @@ static const struct setting settings[] = {
      NULL, 0, F(copy_headers),
      "input headers copied to reply records (comma-separated)"},
     {"event.max_record_bytes", S_INT, "65536", 1024, 1048576, NULL, 0,
-     F(max_record_bytes), "largest input record accepted"},
+     F(max_record_bytes),
+     "largest input record accepted; a larger one is dead-lettered with "
+     "its first 64 KiB. Failed records up to this size are dead-lettered "
+     "whole, so the DLQ topic's max.message.bytes must allow it (plus about "
+     "1 KB of headers)"},
     {"event.max_message_bytes", S_INT, "2048", 1, 32768, NULL, 0,
      F(max_message_bytes),
      "MessageBody.Message limit (ZIM: 2 KB, up to 32 KB via support)"},
@@ -303,6 +307,14 @@ int config_load_file(struct config *cfg, const char *path, char *err,
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
+    int rc = config_load_stream(cfg, f, path, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
+                       size_t errlen)
+{
     char line[4096], why[512];
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof(line), f)) {
@@ -331,7 +343,6 @@ int config_load_file(struct config *cfg, const char *path, char *err,
         }
     }
     memset(line, 0, sizeof(line)); /* may have held a secret */
-    fclose(f);
     return rc;
 }
 

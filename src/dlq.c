@@ -1,11 +1,18 @@
 /* dlq.c - reply and dead-letter records. */
+#define _GNU_SOURCE /* strptime, timegm */
 #include "dlq.h"
 
 #include "clock.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define DLQ_TRUNCATED_BYTES 65536
 
 static const char *const failure_headers[] = {"zim.error.code",
                                               "zim.error.message",
@@ -20,6 +27,7 @@ static const char *const failure_headers[] = {"zim.error.code",
                                               "kafka_dlt-original-partition",
                                               "kafka_dlt-original-offset",
                                               "kafka_dlt-exception-message",
+                                              "zim.value.truncated",
                                               NULL};
 
 int dlq_is_failure_header(const char *name)
@@ -167,7 +175,6 @@ int dlq_record(const struct job *job, const struct config *cfg,
                int64_t now_wall_ms, struct buf *value,
                rd_kafka_headers_t **hdrs)
 {
-    (void)cfg;
     const rd_kafka_message_t *rkm = job->rkm;
     rd_kafka_headers_t *in = NULL;
     if (rd_kafka_message_headers(rkm, &in) == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -212,5 +219,79 @@ int dlq_record(const struct job *job, const struct config *cfg,
      * says what failed. */
     if (job->failure == FAILURE_PARTIAL)
         return narrowed(job, value);
-    return buf_append(value, rkm->payload ? rkm->payload : "", rkm->len);
+    size_t len = rkm->len;
+    if (len > (size_t)cfg->max_record_bytes) {
+        /* Refused unread for its size: keep its first 64 KiB only, so the
+         * DLQ record fits where a 10 MB original would be refused by the
+         * producer or the DLQ topic, and retried forever. The whole record
+         * stays at zim.source.* in the input topic. */
+        snprintf(num, sizeof(num), "%zu", rkm->len);
+        add_str(*hdrs, "zim.value.truncated", num);
+        len = DLQ_TRUNCATED_BYTES;
+    }
+    return buf_append(value, rkm->payload ? rkm->payload : "", len);
+}
+
+/* ---- reading them back (the replay tool) ---- */
+
+/* RFC 3339 (Z or +hh:mm, optional fraction) or Unix seconds, to ms. */
+int dlq_parse_time(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long secs = strtoll(s, &end, 10);
+    if (!errno && end != s && *end == '\0') {
+        /* Seconds that fit in ms: up to year 9999 either way is plenty. */
+        if (secs < -253402300799LL || secs > 253402300799LL)
+            return -1;
+        *out = secs * 1000;
+        return 0;
+    }
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (p == NULL)
+        return -1;
+    int64_t ms = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    int64_t off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int hh = 0, mm = 0;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+            return -1;
+        off = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p != '\0')
+        return -1;
+    int64_t secs_utc = (int64_t)timegm(&tm) - off;
+    if (secs_utc < -253402300799LL || secs_utc > 253402300799LL)
+        return -1;
+    *out = secs_utc * 1000 + ms;
+    return 0;
+}
+
+const char *dlq_header(rd_kafka_headers_t *h, const char *name, char *buf,
+                       size_t n)
+{
+    const void *v = NULL;
+    size_t len = 0;
+    if (h == NULL || rd_kafka_header_get_last(h, name, &v, &len) != 0 ||
+        v == NULL)
+        return NULL;
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return buf;
 }

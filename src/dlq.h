@@ -24,4 +24,12 @@ int dlq_record(const struct job *job, const struct config *cfg,
  * (the replay tool strips these). */
 int dlq_is_failure_header(const char *name);
 
+/* Reading DLQ records back. The header's last value as a NUL-terminated
+ * string in buf (cut to n - 1 bytes), or NULL if absent. */
+const char *dlq_header(rd_kafka_headers_t *h, const char *name, char *buf,
+                       size_t n);
+/* zim.failed.at and --since/--until: RFC 3339 (Z or +hh:mm, optional
+ * fraction) or Unix seconds, to Unix ms. 0 or -1. */
+int dlq_parse_time(const char *s, int64_t *ms);
+
 #endif

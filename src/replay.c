@@ -94,62 +94,6 @@ static void on_signal(int sig)
     interrupted = sig;
 }
 
-/* RFC 3339 (Z or +hh:mm, optional fraction) or Unix seconds, to ms. */
-static int parse_time(const char *s, int64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long secs = strtoll(s, &end, 10);
-    if (!errno && end != s && *end == '\0') {
-        *out = secs * 1000;
-        return 0;
-    }
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (p == NULL)
-        return -1;
-    int64_t ms = 0;
-    if (*p == '.') {
-        int digits = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-            if (digits < 3)
-                ms = ms * 10 + (*p - '0');
-        for (; digits < 3; digits++)
-            ms *= 10;
-    }
-    int64_t off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int hh = 0, mm = 0;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-            return -1;
-        off = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p != '\0')
-        return -1;
-    *out = ((int64_t)timegm(&tm) - off) * 1000 + ms;
-    return 0;
-}
-
-static const char *hdr(rd_kafka_headers_t *h, const char *name, char *buf,
-                       size_t n)
-{
-    const void *v = NULL;
-    size_t len = 0;
-    if (h == NULL || rd_kafka_header_get_last(h, name, &v, &len) != 0 ||
-        v == NULL)
-        return NULL;
-    if (len >= n)
-        len = n - 1;
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-    return buf;
-}
-
 static bool matches(const struct selection *sel, rd_kafka_message_t *m,
                     rd_kafka_headers_t *h)
 {
@@ -161,7 +105,7 @@ static bool matches(const struct selection *sel, rd_kafka_message_t *m,
     if (sel->offset_to >= 0 && m->offset > sel->offset_to)
         return false;
     if (sel->n_classes) {
-        const char *c = hdr(h, "zim.failure.class", b, sizeof(b));
+        const char *c = dlq_header(h, "zim.failure.class", b, sizeof(b));
         bool ok = false;
         for (int i = 0; c && i < sel->n_classes && !ok; i++)
             ok = strcmp(c, sel->classes[i]) == 0;
@@ -169,7 +113,7 @@ static bool matches(const struct selection *sel, rd_kafka_message_t *m,
             return false;
     }
     if (sel->n_codes) {
-        const char *c = hdr(h, "zim.error.code", b, sizeof(b));
+        const char *c = dlq_header(h, "zim.error.code", b, sizeof(b));
         bool ok = false;
         for (int i = 0; c && i < sel->n_codes && !ok; i++)
             ok = strtoll(c, NULL, 10) == sel->codes[i];
@@ -177,7 +121,7 @@ static bool matches(const struct selection *sel, rd_kafka_message_t *m,
             return false;
     }
     if (sel->source_topic) {
-        const char *t = hdr(h, "zim.source.topic", b, sizeof(b));
+        const char *t = dlq_header(h, "zim.source.topic", b, sizeof(b));
         if (t == NULL || strcmp(t, sel->source_topic) != 0)
             return false;
     }
@@ -185,9 +129,9 @@ static bool matches(const struct selection *sel, rd_kafka_message_t *m,
                      memcmp(m->key, sel->key, m->key_len) != 0))
         return false;
     if (sel->since_ms >= 0 || sel->until_ms >= 0) {
-        const char *at = hdr(h, "zim.failed.at", b, sizeof(b));
+        const char *at = dlq_header(h, "zim.failed.at", b, sizeof(b));
         int64_t t = 0;
-        if (at == NULL || parse_time(at, &t) == -1)
+        if (at == NULL || dlq_parse_time(at, &t) == -1)
             return false;
         if (sel->since_ms >= 0 && t < sel->since_ms)
             return false;
@@ -217,10 +161,10 @@ static void print_row(rd_kafka_message_t *m, rd_kafka_headers_t *h, bool json,
                       const char *note)
 {
     char src[256], cls[32], code[32], err[512];
-    const char *s = hdr(h, "zim.source.topic", src, sizeof(src));
-    const char *c = hdr(h, "zim.failure.class", cls, sizeof(cls));
-    const char *k = hdr(h, "zim.error.code", code, sizeof(code));
-    const char *e = hdr(h, "zim.error.message", err, sizeof(err));
+    const char *s = dlq_header(h, "zim.source.topic", src, sizeof(src));
+    const char *c = dlq_header(h, "zim.failure.class", cls, sizeof(cls));
+    const char *k = dlq_header(h, "zim.error.code", code, sizeof(code));
+    const char *e = dlq_header(h, "zim.error.message", err, sizeof(err));
     if (json) {
         struct buf b;
         buf_init(&b, 1 << 16);
@@ -395,7 +339,7 @@ int replay_main(int argc, char **argv)
             break;
         case O_SINCE:
         case O_UNTIL:
-            if (parse_time(optarg, c == O_SINCE ? &sel.since_ms
+            if (dlq_parse_time(optarg, c == O_SINCE ? &sel.since_ms
                                                 : &sel.until_ms) == -1) {
                 fprintf(stderr,
                         "replay: '%s' is not RFC 3339 or Unix "
@@ -575,11 +519,11 @@ int replay_main(int argc, char **argv)
             rd_kafka_message_headers(m, &h);
             if (matches(&sel, m, h)) {
                 char b1[32], b2[32], b3[32], src[256];
-                const char *cls = hdr(h, "zim.failure.class", b1, sizeof(b1));
-                const char *code = hdr(h, "zim.error.code", b2, sizeof(b2));
+                const char *cls = dlq_header(h, "zim.failure.class", b1, sizeof(b1));
+                const char *code = dlq_header(h, "zim.error.code", b2, sizeof(b2));
                 const char *dest =
-                    to ? to : hdr(h, "zim.source.topic", src, sizeof(src));
-                const char *cnt = hdr(h, "zim.replay.count", b3, sizeof(b3));
+                    to ? to : dlq_header(h, "zim.source.topic", src, sizeof(src));
+                const char *cnt = dlq_header(h, "zim.replay.count", b3, sizeof(b3));
                 long count = cnt ? atol(cnt) : 0;
                 const char *skip = NULL;
                 st.selected++;

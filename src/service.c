@@ -182,9 +182,9 @@ static void finish(struct service *s, struct job *j, enum outcome o,
         r = &j->out[j->n_out++];
         r->job = j;
         r->topic = TOPIC_DLQ;
-        /* The original bytes, whatever their size (an oversized record
-         * is dead-lettered as it came), or a narrowed event. */
-        buf_init(&r->value, j->rkm->len * 2 + 65536);
+        /* The original bytes (an oversized record: its first 64 KiB),
+         * or a narrowed event. */
+        buf_init(&r->value, (size_t)s->cfg->max_record_bytes * 2 + 65536);
         add_record(s, j, dlq_record(j, s->cfg, wall, &r->value, &r->hdrs), now);
     }
     metrics_outcome(s->m, j->kind,
