@@ -3,12 +3,7 @@
 # outputs, exit codes, and that the secret never comes from argv.
 set -u
 zb=$ZB_BUILD_DIR/zimbridge
-fails=0
-passes=0
-check() { # name, condition...
-    local name=$1; shift
-    if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; fails=$((fails + 1)); fi
-}
+. "$ZB_SOURCE_DIR/tests/support/check.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -63,5 +58,4 @@ check "--version" [ $? = 0 ]
 "$zb" config-example | cmp -s - "$ZB_SOURCE_DIR/config/zimbridge.conf.example"
 check "config/zimbridge.conf.example matches the settings table" [ $? = 0 ]
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+check_done

@@ -4,12 +4,7 @@
 # the contract check each other. Also checks --help documents every flag.
 set -u
 sim=$ZB_BUILD_DIR/zimsim
-passes=0
-fails=0
-check() {
-    local name=$1; shift
-    if "$@"; then echo "ok   $name"; passes=$((passes + 1)); else echo "FAIL $name"; fails=$((fails + 1)); fi
-}
+. "$ZB_SOURCE_DIR/tests/support/check.sh"
 syms=$(nm "$sim" 2>/dev/null)
 check "zimsim binary has symbols" [ -n "$syms" ]
 check "zimsim does not link event_parse" bash -c "! grep -qw event_parse <<<\"\$0\"" "$syms"
@@ -21,5 +16,4 @@ for flag in listen app-id secret-file users groups qps-peer qps-group qps-broadc
 done
 "$sim" --app-id 1 2>/dev/null
 check "missing --secret-file exits 2" [ $? = 2 ]
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+check_done

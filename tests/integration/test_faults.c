@@ -144,7 +144,7 @@ static void test_kill9_loop(void **state)
     testenv_zimsim_control(&zs, "{\"latency_ms\":20,\"jitter_ms\":20}");
     testenv_topics(&t, 6);
     produce(&t, 0, n);
-    int prev_dups = 0, worst = 0;
+    int prev_dups = 0;
     long rss = 0;
     char per[256] = "";
     for (int k = 0; k <= kills; k++) {
@@ -163,7 +163,6 @@ static void test_kill9_loop(void **state)
         /* Duplicates seen so far belong to the crashes before this one. */
         if (k > 0) {
             int d = ta.dups - prev_dups;
-            worst = d > worst ? d : worst;
             snprintf(per + strlen(per), sizeof(per) - strlen(per), "%s%d",
                      k > 1 ? "," : "", d);
             prev_dups = ta.dups;
@@ -181,7 +180,6 @@ static void test_kill9_loop(void **state)
     testenv_wait_committed(t.group_id, t.peer, 60);
     tally(&zs, n, &ta);
     int d = ta.dups - prev_dups;
-    worst = d > worst ? d : worst;
     snprintf(per + strlen(per), sizeof(per) - strlen(per), "%s%d",
              kills > 1 ? "," : "", d);
     long r = testenv_rss_kb(b.pid);
@@ -189,10 +187,15 @@ static void test_kill9_loop(void **state)
     assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
     check_replies(&t, n, n);
     printf("scenario kill9: %d events, %d kills, lost %d, duplicated %d "
-           "(per crash: %s; bound %d), out of order %d, max RSS %ld KiB\n",
+           "(seen after each restart: %s; bound %d per crash), out of "
+           "order %d, max RSS %ld KiB\n",
            n, kills, ta.missing, ta.dups, per, WINDOW, ta.out_of_order, rss);
     assert_int_equal(ta.missing, 0);
-    assert_true(worst <= WINDOW);
+    /* Each crash leaves at most WINDOW records sent and not committed,
+     * and only those are sent again. A restart can still be redoing the
+     * previous crash's records when it is killed, so the count seen after
+     * one restart may exceed WINDOW; the sum over the crashes may not. */
+    assert_true(ta.dups <= kills * WINDOW);
     assert_int_equal(ta.out_of_order, 0);
     free(ta.counts);
     testenv_zimsim_stop(&zs);

@@ -1,8 +1,8 @@
-/* test_hostile.c - hostile input (issue 10, first part): records that are
- * not JSON, binary, too large, nested 30,000 deep, invalid UTF-8, or IDs
- * with NUL or CR/LF each get a DLQ record with a precise error; an ID with
- * a %-escape is sent literally, never decoded; the good records around
- * them still flow and the bridge exits cleanly afterwards. */
+/* test_hostile.c - hostile input (issue 10): records that are not JSON,
+ * binary, 10 MB, nested 100,000 deep, invalid UTF-8, with a repeated key,
+ * or IDs with NUL or CR/LF each get a DLQ record with a precise error; an
+ * ID with a %-escape is sent literally, never decoded; the good records
+ * around them still flow and the bridge exits cleanly afterwards. */
 #include "testenv.h"
 
 #include <setjmp.h>
@@ -30,6 +30,7 @@ static const struct {
     {"too-large", "", "900000001"},
     {"too-deep", "", "900000001"},
     {"bad-utf8", "", "900000001"},
+    {"dup-key", "ToUserId", "900000001"},
     {"nul-id", "FromUserId", "660000002"},
     {"crlf-id", "ToUserId[0]", "660000002"},
 };
@@ -43,14 +44,22 @@ static void test_hostile_records(void **state)
     const char *const args[] = {"--qps-peer", "0", NULL};
     testenv_zimsim_start(&zs, NULL, NULL, args);
     testenv_topics(&t, 1); /* one partition: the order below is kept */
-    testenv_bridge_start(&b, &zs, &t, "quota.peer_per_s = 0\n");
-    rd_kafka_t *p = testenv_producer();
+    /* The input topic takes 11 MB records, as a producer could be allowed
+     * to send; the DLQ topic keeps Kafka's default limit (1 MB). */
+    testenv_delete_topic(t.peer);
+    testenv_create_topic_config(t.peer, 1, "max.message.bytes", "11534336");
+    /* A record limit above 200 KB, so that the 100,000-deep record is
+     * refused for its depth, not its size. */
+    testenv_bridge_start(&b, &zs, &t,
+                         "quota.peer_per_s = 0\n"
+                         "event.max_record_bytes = 262144\n");
+    rd_kafka_t *p = testenv_producer_max(11534336);
     testenv_produce(p, t.peer, "good-1", GOOD("1"), NULL);
     testenv_produce(p, t.peer, "not-json", "this is not JSON {", NULL);
     /* Binary: bytes that are not text at all (NUL-free so it can be
      * passed as a C string; json-c fails on the first byte either way). */
     testenv_produce(p, t.peer, "binary", "\x01\x02\xff\xfe\x80\x81\x7f", NULL);
-    size_t big = 200 * 1024, deep = 30000;
+    size_t big = 10 * 1024 * 1024, deep = 100000;
     char *s = malloc(big + 64);
     memset(s, 'x', big);
     memcpy(s, "{\"a\":\"", 6);
@@ -65,6 +74,11 @@ static void test_hostile_records(void **state)
                     "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
                     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
                     "{\"Message\":\"\xc3\x28\"}}",
+                    NULL);
+    testenv_produce(p, t.peer, "dup-key",
+                    "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
+                    "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                    "{\"Message\":\"x\"},\"ToUserId\":[\"u3\"]}",
                     NULL);
     testenv_produce(p, t.peer, "nul-id",
                     "{\"FromUserId\":\"u\\u00001\",\"ToUserId\":[\"u2\"],"
@@ -86,10 +100,10 @@ static void test_hostile_records(void **state)
     rd_kafka_destroy(p);
 
     struct recs replies, dlq;
-    testenv_read_topic(t.reply, 10, 0, 60000, &replies);
-    assert_int_equal(replies.n, 10);
-    testenv_read_topic(t.dlq, 7, 0, 30000, &dlq);
-    assert_int_equal(dlq.n, 7);
+    testenv_read_topic(t.reply, 11, 0, 60000, &replies);
+    assert_int_equal(replies.n, 11);
+    testenv_read_topic(t.dlq, 8, 0, 30000, &dlq);
+    assert_int_equal(dlq.n, 8);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const struct rec *d = NULL;
         for (size_t k = 0; k < dlq.n; k++)
@@ -104,6 +118,14 @@ static void test_hostile_records(void **state)
         assert_non_null(msg);
         assert_true(strlen(msg) > 10);
         printf("%-10s -> %s %s\n", bad[i].key, bad[i].code, msg);
+        if (strcmp(bad[i].key, "too-deep") == 0)
+            assert_non_null(strstr(msg, "nested deeper"));
+        if (strcmp(bad[i].key, "too-large") == 0) {
+            /* Cut to 64 KiB, its size in a header. */
+            assert_string_equal(testenv_header(d, "zim.value.truncated"),
+                                "10485759"); /* 10 MiB - 1 */
+            assert_int_equal(strlen(d->value), 65536);
+        }
         /* The reply names the field. */
         for (size_t k = 0; k < replies.n; k++) {
             if (strcmp(replies.v[k].key, bad[i].key) != 0)

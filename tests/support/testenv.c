@@ -58,7 +58,8 @@ rd_kafka_conf_t *testenv_kafka_conf(void)
 }
 
 /* Runs one admin operation (create or delete) and fails the test on error. */
-static void admin_topic(const char *name, int partitions)
+static void admin_topic(const char *name, int partitions, const char *ck,
+                        const char *cv)
 {
     char err[512];
     rd_kafka_t *rk =
@@ -77,6 +78,8 @@ static void admin_topic(const char *name, int partitions)
         nt = rd_kafka_NewTopic_new(name, partitions, 1, err, sizeof(err));
         if (nt == NULL)
             fail_msg("NewTopic %s: %s", name, err);
+        if (ck && rd_kafka_NewTopic_set_config(nt, ck, cv))
+            fail_msg("NewTopic %s: config %s", name, ck);
         rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
     } else {
         dt = rd_kafka_DeleteTopic_new(name);
@@ -109,12 +112,18 @@ static void admin_topic(const char *name, int partitions)
 
 void testenv_create_topic(const char *name, int partitions)
 {
-    admin_topic(name, partitions);
+    admin_topic(name, partitions, NULL, NULL);
+}
+
+void testenv_create_topic_config(const char *name, int partitions,
+                                 const char *key, const char *value)
+{
+    admin_topic(name, partitions, key, value);
 }
 
 void testenv_delete_topic(const char *name)
 {
-    admin_topic(name, 0);
+    admin_topic(name, 0, NULL, NULL);
 }
 
 /* ---- zimsim ---- */
@@ -391,7 +400,33 @@ void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
     if (b->pid == 0) {
         FILE *lf = freopen(b->log, "a", stderr);
         (void)lf;
-        execl(bin, bin, "run", "--config", b->conf, (char *)NULL);
+        /* ZB_BRIDGE_WRAPPER: a command line the bridge runs under, e.g.
+         * valgrind (space-separated words; {n} becomes the bridge's
+         * number, for per-run log files). */
+        const char *w = getenv("ZB_BRIDGE_WRAPPER");
+        char words[2048], *argv[40];
+        int argc = 0;
+        if (w && w[0]) {
+            snprintf(words, sizeof(words), "%s", w);
+            for (char *save = NULL, *word = strtok_r(words, " ", &save);
+                 word && argc < 34; word = strtok_r(NULL, " ", &save)) {
+                char *n = strstr(word, "{n}");
+                if (n) {
+                    static char sub[8][512];
+                    int k = argc % 8;
+                    snprintf(sub[k], sizeof(sub[k]), "%.*s%d%s",
+                             (int)(n - word), word, seq, n + 3);
+                    word = sub[k];
+                }
+                argv[argc++] = word;
+            }
+        }
+        argv[argc++] = bin;
+        argv[argc++] = "run";
+        argv[argc++] = "--config";
+        argv[argc++] = b->conf;
+        argv[argc] = NULL;
+        execvp(argv[0], argv);
         _exit(127);
     }
     child_add(b->pid);
@@ -501,10 +536,19 @@ const char *testenv_header(const struct rec *r, const char *name)
 
 rd_kafka_t *testenv_producer(void)
 {
-    char err[512];
+    return testenv_producer_max(0);
+}
+
+rd_kafka_t *testenv_producer_max(int max_bytes)
+{
+    char err[512], num[32];
     rd_kafka_conf_t *conf = testenv_kafka_conf();
     testenv_conf_set(conf, "enable.idempotence", "true");
     testenv_conf_set(conf, "linger.ms", "5");
+    if (max_bytes > 0) {
+        snprintf(num, sizeof(num), "%d", max_bytes);
+        testenv_conf_set(conf, "message.max.bytes", num);
+    }
     rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
     if (p == NULL)
         fail_msg("producer: %s", err);
@@ -699,8 +743,7 @@ void testenv_make_certs(char *dir, size_t n)
         fail_msg("making certificates with openssl failed");
 }
 
-void testenv_wait_committed(const char *group, const char *topic,
-                            int timeout_s)
+void testenv_wait_committed(const char *group, const char *topic, int timeout_s)
 {
     int64_t left = -1;
     for (int i = 0; i < timeout_s * 5 && left != 0; i++) {

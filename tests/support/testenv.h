@@ -14,6 +14,9 @@ const char *testenv_bootstrap(void);
 void testenv_unique(const char *prefix, char *out, size_t n);
 /* Creates a topic (replication 1) through librdkafka's admin API. */
 void testenv_create_topic(const char *name, int partitions);
+/* The same with one topic config (e.g. max.message.bytes). */
+void testenv_create_topic_config(const char *name, int partitions,
+                                 const char *key, const char *value);
 /* Deletes a topic through librdkafka's admin API. */
 void testenv_delete_topic(const char *name);
 /* A librdkafka conf with bootstrap.servers set. Caller owns it. */
@@ -108,6 +111,8 @@ const char *testenv_header(const struct rec *r, const char *name);
 
 /* A producer for test input (idempotent, acks=all). */
 rd_kafka_t *testenv_producer(void);
+/* The same, taking records up to max_bytes (message.max.bytes). */
+rd_kafka_t *testenv_producer_max(int max_bytes);
 /* Produces key/value (with optional NULL-terminated name,value,... header
  * pairs) and fails the test on error; flush with testenv_flush(). */
 void testenv_produce(rd_kafka_t *p, const char *topic, const char *key,

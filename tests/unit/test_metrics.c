@@ -1,0 +1,125 @@
+/* test_metrics.c - the metrics and probes served by http_server on
+ * libmicrohttpd's thread while the main thread keeps updating them, as
+ * the bridge does. Checks the answers, and under ThreadSanitizer
+ * (scripts/tsan) that the two threads share nothing unsynchronised. */
+#include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "http_server.h"
+#include "metrics.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    buf_append(ud, p, sz * n);
+    return sz * n;
+}
+
+static long get(int port, const char *path, struct buf *out)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    buf_reset(out);
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+    long status = 0;
+    if (curl_easy_perform(e) == CURLE_OK)
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(e);
+    return status;
+}
+
+struct reader {
+    int port, n, ok_metrics, ready, not_ready;
+};
+
+static void *read_loop(void *arg)
+{
+    struct reader *r = arg;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    for (int i = 0; i < r->n; i++) {
+        if (get(r->port, "/metrics", &b) == 200 &&
+            strstr(b.data, "zimbridge_zim_requests_in_flight") != NULL)
+            r->ok_metrics++;
+        long s = get(r->port, "/readyz", &b);
+        r->ready += s == 200;
+        r->not_ready += s == 503;
+    }
+    buf_free(&b);
+    return NULL;
+}
+
+static void test_served_while_updated(void **state)
+{
+    (void)state;
+    const char *topics[5] = {"p", "g", "b", "r", "d"};
+    char err[256];
+    struct metrics *m = metrics_new(topics);
+    assert_non_null(m);
+    struct http_server *h =
+        http_server_new(m, "127.0.0.1:0", 30000, err, sizeof(err));
+    assert_non_null(h);
+    struct reader r = {.port = http_server_port(h), .n = 200};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, read_loop, &r), 0);
+    /* The main loop's writes, as fast as it can, while the reader reads. */
+    for (int i = 0; i < 20000; i++) {
+        metrics_heartbeat(m, clock_mono_ms());
+        metrics_inflight(m, i % 64);
+        metrics_assigned(m, 6);
+        metrics_producer_ok(m, true);
+        metrics_breaker(m, i % 1000 < 500);
+        metrics_outcome(m, i % 3, "sent", 0);
+        metrics_latency(m, i % 3, (double)(i % 50));
+        metrics_consumed(m, i % 3);
+        metrics_produced(m, 3);
+        if (i % 100 == 0) {
+            metrics_lag_begin(m);
+            for (int p = 0; p < 6; p++)
+                metrics_lag_set(m, 0, p, i);
+            metrics_lag_commit(m);
+        }
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    printf("%d of %d /metrics answers complete; /readyz: %d ready, %d not "
+           "(the breaker flips)\n",
+           r.ok_metrics, r.n, r.ready, r.not_ready);
+    assert_int_equal(r.ok_metrics, r.n);
+    assert_int_equal(r.ready + r.not_ready, r.n);
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    metrics_breaker(m, false);
+    assert_int_equal(get(r.port, "/readyz", &b), 200);
+    assert_int_equal(get(r.port, "/healthz", &b), 200);
+    assert_int_equal(get(r.port, "/metrics", &b), 200);
+    assert_non_null(strstr(b.data, "zimbridge_zim_requests_in_flight"));
+    assert_int_equal(get(r.port, "/nope", &b), 404);
+    buf_free(&b);
+    http_server_destroy(h);
+    metrics_destroy(m);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_served_while_updated),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
