@@ -13,12 +13,17 @@
  * into the rate; later than that, the schedule restarts from now. */
 #define CADENCE_SLACK_MS 5.0
 
+/* ZIM counts its per-second quotas over one second. */
+#define SHARE_GAIN_DELAY_MS 1000
+
 /* GCRA ("virtual scheduling"): the next call is due at tat; with burst b,
  * it may come (b - 1) intervals early. */
 struct ratelimit {
     double limit, headroom, burst;
-    double target;   /* limit x share x (1 - headroom) */
-    double rate;     /* current, <= target */
+    double target;  /* limit x share x (1 - headroom) */
+    double rate;    /* current, <= target */
+    double pending; /* a higher target, from pending_at on (0: none) */
+    int64_t pending_at;
     double tat;      /* theoretical arrival time of the next call, ms */
     int64_t last_ms; /* last AIMD recovery step */
 };
@@ -42,9 +47,21 @@ void ratelimit_destroy(struct ratelimit *rl)
     free(rl);
 }
 
-/* Additive recovery after a throttle. */
+static void set_target(struct ratelimit *rl, double target)
+{
+    double old = rl->target;
+    rl->target = target;
+    /* Keep the AIMD state proportionally. */
+    rl->rate = old > 0 ? rl->rate * rl->target / old : rl->target;
+}
+
+/* Additive recovery after a throttle; a share gained takes effect. */
 static void recover(struct ratelimit *rl, int64_t now)
 {
+    if (rl->pending_at && now >= rl->pending_at) {
+        set_target(rl, rl->pending);
+        rl->pending_at = 0;
+    }
     if (rl->last_ms < 0)
         rl->last_ms = now;
     double dt = (double)(now - rl->last_ms) / 1000.0;
@@ -61,10 +78,17 @@ static void recover(struct ratelimit *rl, int64_t now)
 void ratelimit_set_share(struct ratelimit *rl, double share, int64_t now_ms)
 {
     recover(rl, now_ms);
-    double old = rl->target;
-    rl->target = rl->limit * share * (1 - rl->headroom);
-    /* Keep the AIMD state proportionally. */
-    rl->rate = old > 0 ? rl->rate * rl->target / old : rl->target;
+    double target = rl->limit * share * (1 - rl->headroom);
+    rl->pending_at = 0;
+    if (target > rl->target) {
+        /* Partitions gained: their previous owner may have used their
+         * share of the quota in the last second. Take it over only once
+         * that second has passed; a lower share applies at once. */
+        rl->pending = target;
+        rl->pending_at = now_ms + SHARE_GAIN_DELAY_MS;
+        return;
+    }
+    set_target(rl, target);
 }
 
 bool ratelimit_take(struct ratelimit *rl, int64_t now_ms)
@@ -89,7 +113,7 @@ int64_t ratelimit_wait_ms(struct ratelimit *rl, int64_t now_ms)
         return 0;
     recover(rl, now_ms);
     if (rl->rate <= 0)
-        return -1;
+        return rl->pending_at ? rl->pending_at - now_ms : -1;
     double due = rl->tat - (rl->burst - 1) * 1000.0 / rl->rate;
     return due <= (double)now_ms ? 0 : (int64_t)ceil(due - (double)now_ms);
 }

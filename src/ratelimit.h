@@ -18,7 +18,9 @@ struct ratelimit;
  * (at least 1). */
 struct ratelimit *ratelimit_new(double limit, double burst, double headroom);
 void ratelimit_destroy(struct ratelimit *rl); /* NULL: no-op */
-/* This replica's share of the quota, 0..1. */
+/* This replica's share of the quota, 0..1. A lower share applies at
+ * once; a higher one one second later (the previous owner of the gained
+ * partitions may have used their share in the last second). */
 void ratelimit_set_share(struct ratelimit *rl, double share, int64_t now_ms);
 /* true: go, a token was taken. */
 bool ratelimit_take(struct ratelimit *rl, int64_t now_ms);

@@ -669,10 +669,14 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
     config_event_limits(cfg, &s.lim);
     s.max_jobs = (int)cfg->max_records;
     double headroom = (double)cfg->headroom_pct / 100.0;
-    for (int a = 0; a < EVENT_KIND_COUNT; a++)
+    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
         if ((s.rl[a] = ratelimit_new((double)cfg->quota[a], 1, headroom)) ==
             NULL)
             goto oom;
+        /* No partitions yet: shares are gained (with their delay) on
+         * assignment. */
+        ratelimit_set_share(s.rl[a], 0, clock_mono_ms());
+    }
     breaker_init(&s.breaker, (int)cfg->breaker_failures, cfg->breaker_probe_ms,
                  cfg->breaker_probe_max_ms);
     if ((s.sched = jobsched_new((enum ordering)cfg->ordering)) == NULL ||

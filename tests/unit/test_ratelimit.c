@@ -56,6 +56,12 @@ static void test_rate_and_share(void **s)
     ratelimit_set_share(rl, 0, 20000);
     assert_int_equal(admitted(rl, 20001, 5000), 0);
     assert_int_equal(ratelimit_wait_ms(rl, 30000), -1);
+    /* Partitions gained: nothing for a second, then the new share. */
+    ratelimit_set_share(rl, 0.5, 30000);
+    assert_int_equal(ratelimit_wait_ms(rl, 30000), 1000);
+    assert_int_equal(admitted(rl, 30000, 1000), 0);
+    n = admitted(rl, 31000, 10000);
+    assert_in_range(n, 97, 99);
     ratelimit_destroy(rl);
     ratelimit_destroy(r2);
     /* 0 = unlimited. */
