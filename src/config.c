@@ -91,7 +91,8 @@ static const struct setting settings[] = {
     {"quota.broadcast_window_ms", S_INT, "86400000", 1000, 604800000, NULL, 0,
      F(broadcast_window_ms), "the rolling window of the broadcast quota"},
     {"quota.headroom_pct", S_INT, "3", 0, 50, NULL, 0, F(headroom_pct),
-     "percent kept below each per-second quota, for network jitter"},
+     "percent kept below each per-second quota, for network jitter: a "
+     "full second of calls tolerates headroom x 10 ms of it (3: 30 ms)"},
     {"breaker.failures", S_INT, "5", 1, 1000, NULL, 0, F(breaker_failures),
      "transport errors or HTTP 5xx in a row that open the breaker"},
     {"breaker.probe_ms", S_INT, "1000", 10, 600000, NULL, 0,
