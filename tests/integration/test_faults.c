@@ -351,8 +351,9 @@ static void test_rebalance_storm(void **state)
     testenv_zimsim_stop(&zs);
 }
 
-/* 6. The reply topic is deleted under the running bridge, then comes
- * back: nothing is committed past the undelivered outcomes meanwhile. */
+/* 6. The reply topic, then the DLQ topic, is deleted under the running
+ * bridge and comes back: nothing is committed past the undelivered
+ * outcomes meanwhile, and they are written once it is back. */
 static void test_output_topic_gone(void **state)
 {
     (void)state;
@@ -391,8 +392,41 @@ static void test_output_topic_gone(void **state)
     assert_int_equal(held, n / 2);
     assert_int_equal(ta.missing, 0);
     assert_int_equal(r.n, (size_t)(n / 2));
+
+    /* The same for the dead-letter topic: 20 invalid records whose DLQ
+     * records cannot be written are not committed, then are. */
+    testenv_delete_topic(t.dlq);
+    sleep(2);
+    rd_kafka_t *p = testenv_producer();
+    for (int i = 0; i < 20; i++)
+        testenv_produce(p, t.peer, "bad",
+                        "{\"FromUserId\":\"u1\",\"ToUserID\":[\"u2\"],"
+                        "\"MessageType\":1,\"Priority\":1,"
+                        "\"MessageBody\":{\"Message\":\"x\"}}",
+                        NULL);
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+    sleep(5);
+    int64_t held_dlq = testenv_uncommitted(t.group_id, t.peer);
+    assert_true(kill(b.pid, 0) == 0);
+    testenv_create_topic(t.dlq, 3);
+    t0 = testenv_now();
+    testenv_wait_committed(t.group_id, t.peer, 120);
+    took = testenv_now() - t0;
+    struct recs d;
+    testenv_read_topic(t.dlq, 20, 0, 60000, &d);
+    printf("scenario DLQ topic deleted: 20 invalid events, %lld held "
+           "uncommitted while it was gone, recovered %.1f s after it came "
+           "back, %zu DLQ records in the new topic\n",
+           (long long)held_dlq, took, d.n);
+    assert_int_equal(held_dlq, 20);
+    assert_int_equal(d.n, 20);
+    for (size_t i = 0; i < d.n; i++)
+        assert_string_equal(testenv_header(&d.v[i], "zim.failure.class"),
+                            "validation");
     assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
     testenv_recs_free(&r);
+    testenv_recs_free(&d);
     free(ta.counts);
     testenv_zimsim_stop(&zs);
 }
