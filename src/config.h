@@ -86,8 +86,8 @@ int config_set(struct config *cfg, const char *key, const char *value,
 int config_load_file(struct config *cfg, const char *path, char *err,
                      size_t errlen);
 /* The same from an open stream; path names it in errors. */
-int config_load_stream(struct config *cfg, FILE *f, const char *path,
-                       char *err, size_t errlen);
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
+                       size_t errlen);
 /* Applies every ZIMBRIDGE_* variable of env (NULL-terminated). 0 or -1. */
 int config_load_env(struct config *cfg, char *const *env, char *err,
                     size_t errlen);

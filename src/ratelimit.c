@@ -20,12 +20,12 @@
  * it may come (b - 1) intervals early. */
 struct ratelimit {
     double limit, headroom, burst;
-    double target;  /* limit x share x (1 - headroom) */
-    double rate;    /* current, <= target */
-    double pending; /* a higher target, from pending_at on (0: none) */
-    int64_t pending_at;
-    double tat;      /* theoretical arrival time of the next call, ms */
-    int64_t last_ms; /* last AIMD recovery step */
+    double target;      /* limit x share x (1 - headroom) */
+    double rate;        /* current, <= target */
+    double pending;     /* a higher target, from pending_at on */
+    int64_t pending_at; /* 0: nothing pending */
+    double tat;         /* theoretical arrival time of the next call, ms */
+    int64_t last_ms;    /* last AIMD recovery step */
 };
 
 struct ratelimit *ratelimit_new(double limit, double burst, double headroom)

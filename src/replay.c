@@ -340,7 +340,7 @@ int replay_main(int argc, char **argv)
         case O_SINCE:
         case O_UNTIL:
             if (dlq_parse_time(optarg, c == O_SINCE ? &sel.since_ms
-                                                : &sel.until_ms) == -1) {
+                                                    : &sel.until_ms) == -1) {
                 fprintf(stderr,
                         "replay: '%s' is not RFC 3339 or Unix "
                         "seconds\n",
@@ -519,11 +519,15 @@ int replay_main(int argc, char **argv)
             rd_kafka_message_headers(m, &h);
             if (matches(&sel, m, h)) {
                 char b1[32], b2[32], b3[32], src[256];
-                const char *cls = dlq_header(h, "zim.failure.class", b1, sizeof(b1));
-                const char *code = dlq_header(h, "zim.error.code", b2, sizeof(b2));
+                const char *cls =
+                    dlq_header(h, "zim.failure.class", b1, sizeof(b1));
+                const char *code =
+                    dlq_header(h, "zim.error.code", b2, sizeof(b2));
                 const char *dest =
-                    to ? to : dlq_header(h, "zim.source.topic", src, sizeof(src));
-                const char *cnt = dlq_header(h, "zim.replay.count", b3, sizeof(b3));
+                    to ? to
+                       : dlq_header(h, "zim.source.topic", src, sizeof(src));
+                const char *cnt =
+                    dlq_header(h, "zim.replay.count", b3, sizeof(b3));
                 long count = cnt ? atol(cnt) : 0;
                 const char *skip = NULL;
                 st.selected++;
