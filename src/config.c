@@ -110,8 +110,9 @@ static const struct setting settings[] = {
      "input headers copied to reply records (comma-separated)"},
     {"event.max_record_bytes", S_INT, "65536", 1024, 1048576, NULL, 0,
      F(max_record_bytes),
-     "largest input record accepted; a larger one is dead-lettered with "
-     "its first 64 KiB. Failed records up to this size are dead-lettered "
+     "largest input record accepted; a larger one is dead-lettered, cut "
+     "to its first 64 KiB if it is longer. Failed records up to this size "
+     "are dead-lettered "
      "whole, so the DLQ topic's max.message.bytes must allow it (plus about "
      "1 KB of headers)"},
     {"event.max_message_bytes", S_INT, "2048", 1, 32768, NULL, 0,

@@ -220,7 +220,7 @@ int dlq_record(const struct job *job, const struct config *cfg,
     if (job->failure == FAILURE_PARTIAL)
         return narrowed(job, value);
     size_t len = rkm->len;
-    if (len > (size_t)cfg->max_record_bytes) {
+    if (len > (size_t)cfg->max_record_bytes && len > DLQ_TRUNCATED_BYTES) {
         /* Refused unread for its size: keep its first 64 KiB only, so the
          * DLQ record fits where a 10 MB original would be refused by the
          * producer or the DLQ topic, and retried forever. The whole record

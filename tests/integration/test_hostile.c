@@ -150,10 +150,42 @@ static void test_hostile_records(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* Over a small event.max_record_bytes but under 64 KiB: dead-lettered
+ * whole (only what exceeds 64 KiB is cut). */
+static void test_small_limit_dead_letters_whole(void **state)
+{
+    (void)state;
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    const char *const args[] = {"--qps-peer", "0", NULL};
+    testenv_zimsim_start(&zs, NULL, NULL, args);
+    testenv_topics(&t, 1);
+    testenv_bridge_start(
+        &b, &zs, &t, "quota.peer_per_s = 0\nevent.max_record_bytes = 1024\n");
+    char rec[2001];
+    memset(rec, 'x', sizeof(rec) - 1);
+    rec[sizeof(rec) - 1] = '\0';
+    rd_kafka_t *p = testenv_producer();
+    testenv_produce(p, t.peer, "over-1k", rec, NULL);
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+    struct recs dlq;
+    testenv_read_topic(t.dlq, 1, 0, 30000, &dlq);
+    assert_int_equal(dlq.n, 1);
+    assert_string_equal(dlq.v[0].value, rec);
+    assert_null(testenv_header(&dlq.v[0], "zim.value.truncated"));
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    testenv_recs_free(&dlq);
+    testenv_zimsim_stop(&zs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_hostile_records, testenv_teardown),
+        cmocka_unit_test_teardown(test_small_limit_dead_letters_whole,
+                                  testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
