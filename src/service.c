@@ -482,6 +482,12 @@ static struct job *next_job(struct service *s, enum event_kind action)
     jobsched_requeue(s->sched, j);
     if (kafka_in_window(s->ki) >= s->cfg->commit_window)
         return NULL;
+    /* Searching the held jobs is for when nothing else will move the
+     * window: while calls are in flight, waiting or being written, or a
+     * commit is on its way, their ends bring us back here. */
+    if (s->inflight.n || s->waiting.n || s->done.n ||
+        kafka_in_commit_pending(s->ki))
+        return NULL;
     struct unblocker u = {s, action, NULL};
     jobsched_foreach_held(s->sched, find_unblocker, &u);
     if (u.found && jobsched_take(s->sched, u.found))
