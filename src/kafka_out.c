@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct kafka_out {
     rd_kafka_t *rk;
@@ -41,6 +42,23 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
                                                                           : -1;
 }
 
+/* librdkafka before 2.6.1 fails SCRAM authentication against Apache Kafka
+ * 4.x brokers ("invalid credentials", while a Java client with the same
+ * credentials succeeds): seen here with Debian's 2.0.2 and Kafka 4.1.1.
+ * Said once at start-up, since the failure itself looks like a wrong
+ * password. */
+static void warn_scram(const char *key, const char *value)
+{
+    if ((strcmp(key, "sasl.mechanisms") == 0 ||
+         strcmp(key, "sasl.mechanism") == 0) &&
+        strncasecmp(value, "SCRAM", 5) == 0 && rd_kafka_version() < 0x02060100)
+        log_warnx("librdkafka %s: SCRAM authentication fails against Apache "
+                  "Kafka 4.0 and later brokers with librdkafka before 2.6.1; "
+                  "use a newer librdkafka, or PLAIN over TLS, with such "
+                  "brokers",
+                  rd_kafka_version_str());
+}
+
 struct kafka_out *kafka_out_new(const struct config *cfg, kafka_out_dr_fn dr,
                                 int wake_fd, char *err, size_t errlen)
 {
@@ -67,6 +85,7 @@ struct kafka_out *kafka_out_new(const struct config *cfg, kafka_out_dr_fn dr,
             continue;
         if (set(conf, cfg->kafka[i].key, cfg->kafka[i].value, err, errlen))
             goto fail;
+        warn_scram(cfg->kafka[i].key, cfg->kafka[i].value);
     }
     /* Our guarantees need these; they override kafka.* on purpose. */
     if (set(conf, "enable.idempotence", "true", err, errlen) ||

@@ -1,7 +1,10 @@
 /* test_broker.c - the bridge against a broker of its own (issue 10):
  * the broker restarted mid-run with scripts/kafka-local, Kafka over TLS
  * through the kafka.* pass-through, and ZIM over HTTPS with a CA of its
- * own: refused unless zim.tls.ca_file names the CA.
+ * own: refused unless zim.tls.ca_file names the CA. The broker's SASL_SSL
+ * listener enforces ACLs: the bridge as a SASL/PLAIN user that may not
+ * write the dead-letter topic holds those outcomes, then writes them once
+ * it may.
  *
  * This test starts and stops its own broker (with a TLS listener), so the
  * restart does not disturb other tests sharing the fixture broker. */
@@ -23,7 +26,7 @@
 #define NO_QUOTA "quota.peer_per_s = 0\nlog.level = info\n"
 #define WINDOW   64 /* commit.window, default */
 
-static char certs[64], kdir[512], tls_boot[128];
+static char certs[64], kdir[512], tls_boot[128], sasl_boot[128], sasl_pw[64];
 
 static void kafka_local(const char *args)
 {
@@ -31,8 +34,9 @@ static void kafka_local(const char *args)
     const char *src = getenv("ZB_SOURCE_DIR");
     snprintf(cmd, sizeof(cmd),
              "KAFKA_LOCAL_DIR='%s' KAFKA_TOPICS= KAFKA_TLS_DIR='%s' "
+             "KAFKA_SASL=1 KAFKA_SASL_USERS='%s/users' "
              "'%s/scripts/kafka-local' %s >/dev/null",
-             kdir, certs, src ? src : ".", args);
+             kdir, certs, certs, src ? src : ".", args);
     if (system(cmd) != 0)
         fail_msg("kafka-local %s failed", args);
 }
@@ -184,6 +188,176 @@ static void test_zim_tls(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* ACLs for user on t: READ on the inputs and the group, WRITE on the
+ * reply topic and, if dlq, on the dead-letter topic. */
+static void grant(const char *user, const struct topics *t, bool dlq)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "admin allow %s READ topic %s %s %s", user,
+             t->peer, t->group, t->broadcast);
+    kafka_local(cmd);
+    snprintf(cmd, sizeof(cmd), "admin allow %s READ group %s", user,
+             t->group_id);
+    kafka_local(cmd);
+    snprintf(cmd, sizeof(cmd), "admin allow %s WRITE topic %s %s", user,
+             t->reply, dlq ? t->dlq : "");
+    kafka_local(cmd);
+}
+
+/* Starts a bridge on the SASL_SSL listener as user with mechanism; the
+ * password comes from the environment, as the README advises. */
+static void sasl_bridge_start(struct bridge *b, const struct zimsim *zs,
+                              const struct topics *t, const char *mechanism,
+                              const char *user)
+{
+    char conf[1024];
+    snprintf(conf, sizeof(conf),
+             NO_QUOTA "kafka.bootstrap.servers = %s\n"
+                      "kafka.security.protocol = sasl_ssl\n"
+                      "kafka.ssl.ca.location = %s/ca.crt\n"
+                      "kafka.sasl.mechanisms = %s\n"
+                      "kafka.sasl.username = %s\n",
+             sasl_boot, certs, mechanism, user);
+    setenv("ZIMBRIDGE_KAFKA_SASL_PASSWORD", sasl_pw, 1);
+    testenv_bridge_start(b, zs, t, conf);
+    unsetenv("ZIMBRIDGE_KAFKA_SASL_PASSWORD");
+}
+
+/* The bridge as SASL/PLAIN user "zimbridge" over TLS (its password from
+ * the environment), with ACLs that let it read its input and write
+ * replies but not the dead-letter topic. Its DLQ records are refused
+ * ("Topic authorization failed"): the invalid records stay uncommitted,
+ * the bridge keeps running and the valid records keep flowing. Once the
+ * ACL is granted, every DLQ record is written and everything commits. */
+static void test_acl_denied(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    char cmd[1024];
+    const char *const args[] = {"--qps-peer", "0", NULL};
+    testenv_zimsim_start(&zs, NULL, NULL, args);
+    testenv_topics(&t, 1);
+    grant("zimbridge", &t, false);
+
+    /* Even offsets valid, odd ones misspell ToUserId (a validation
+     * failure, dead-lettered). */
+    rd_kafka_t *p = testenv_producer();
+    for (int i = 0; i < N; i++) {
+        char v[256];
+        snprintf(v, sizeof(v),
+                 "{\"FromUserId\":\"u1\",\"%s\":[\"u2\"],"
+                 "\"MessageType\":1,\"Priority\":1,"
+                 "\"MessageBody\":{\"Message\":\"acl-%d.\"}}",
+                 i % 2 ? "ToUserID" : "ToUserId", i);
+        testenv_produce(p, t.peer, "k", v, NULL);
+    }
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+
+    sasl_bridge_start(&b, &zs, &t, "PLAIN", "zimbridge");
+    struct recs r;
+    testenv_read_topic(t.reply, N, 0, 60000, &r);
+    for (int i = 0; i < 100 && count(&zs, "acl-") < N / 2; i++)
+        usleep(100000);
+    for (int i = 0;
+         i < 100 && !testenv_file_count(b.log, "Topic authorization failed");
+         i++)
+        usleep(100000);
+    sleep(2);
+    int64_t held = testenv_uncommitted(t.group_id, t.peer);
+    int denied = testenv_file_count(b.log, "Topic authorization failed");
+    struct recs d;
+    testenv_read_topic(t.dlq, 0, 1000, 3000, &d);
+    assert_int_equal(kill(b.pid, 0), 0); /* still running */
+    assert_int_equal(r.n, N);            /* every outcome replied */
+    assert_int_equal(count(&zs, "acl-"), N / 2);
+    assert_int_equal(d.n, 0);
+    assert_true(denied > 0);
+    /* Offset 0 is committed; offset 1 (the first refused DLQ record) and
+     * all after it are held. */
+    assert_int_equal(held, N - 1);
+    testenv_recs_free(&d);
+
+    snprintf(cmd, sizeof(cmd), "admin allow zimbridge WRITE topic %s", t.dlq);
+    kafka_local(cmd);
+    double t0 = testenv_now();
+    testenv_wait_committed(t.group_id, t.peer, 120);
+    double took = testenv_now() - t0;
+    testenv_read_topic(t.dlq, N / 2, 0, 60000, &d);
+    assert_int_equal(d.n, N / 2);
+    for (size_t i = 0; i < d.n; i++)
+        assert_string_equal(testenv_header(&d.v[i], "zim.failure.class"),
+                            "validation");
+    testenv_recs_free(&r);
+    testenv_read_topic(t.reply, 0, 1000, 10000, &r);
+    assert_int_equal(r.n, N); /* none written twice */
+    assert_int_equal(count(&zs, "acl-"), N / 2);
+    assert_int_equal(testenv_file_count(b.log, sasl_pw), 0);
+    printf("ACL denied on the DLQ topic (SASL/PLAIN over TLS): %d of %d "
+           "offsets held, %d refusals logged, bridge running; %zu DLQ "
+           "records written and all committed %.1f s after the grant\n",
+           (int)held, N, denied, d.n, took);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    testenv_recs_free(&r);
+    testenv_recs_free(&d);
+    testenv_zimsim_stop(&zs);
+}
+
+/* SASL/SCRAM-SHA-256 over TLS. librdkafka before 2.6.1 cannot
+ * authenticate with SCRAM to a Kafka 4 broker: then the bridge must say so
+ * at start-up, consume nothing and dead-letter nothing. With a newer
+ * librdkafka every event must be delivered. */
+static void test_kafka_scram(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    char cmd[1024];
+    const char *const args[] = {"--qps-peer", "0", NULL};
+    testenv_zimsim_start(&zs, NULL, NULL, args);
+    testenv_topics(&t, 1);
+    snprintf(cmd, sizeof(cmd), "admin scram zimscram <'%s/users.scram'", certs);
+    kafka_local(cmd);
+    grant("zimscram", &t, true);
+    testenv_produce_peers(t.peer, 0, N, 5, "scram-");
+    sasl_bridge_start(&b, &zs, &t, "SCRAM-SHA-256", "zimscram");
+    struct recs r;
+    if (rd_kafka_version() < 0x02060100) {
+        for (int i = 0;
+             i < 150 && !testenv_file_count(b.log, "Authentication failed");
+             i++)
+            usleep(100000);
+        sleep(2);
+        testenv_read_topic(t.reply, 0, 500, 2000, &r);
+        printf("SCRAM with librdkafka %s: refused by the broker as "
+               "expected, %d delivered, %zu replies\n",
+               rd_kafka_version_str(), count(&zs, "scram-"), r.n);
+        assert_int_equal(testenv_file_count(b.log, "SCRAM authentication "
+                                                   "fails against Apache"),
+                         1);
+        assert_true(testenv_file_count(b.log, "Authentication failed") > 0);
+        assert_int_equal(count(&zs, "scram-"), 0);
+        assert_int_equal(r.n, 0);
+        assert_int_equal(kill(b.pid, 0), 0);
+    } else {
+        testenv_read_topic(t.reply, N, 0, 60000, &r);
+        assert_int_equal(r.n, N);
+        assert_int_equal(count(&zs, "scram-"), N);
+        assert_int_equal(testenv_file_count(b.log, "SCRAM authentication "
+                                                   "fails against Apache"),
+                         0);
+    }
+    assert_int_equal(testenv_file_count(b.log, sasl_pw), 0);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    testenv_recs_free(&r);
+    testenv_zimsim_stop(&zs);
+}
+
 static void stop_broker(void)
 {
     char cmd[1024];
@@ -202,6 +376,27 @@ int main(void)
     const char *bd = getenv("ZB_BUILD_DIR");
     char path[600], addr[128];
     testenv_make_certs(certs, sizeof(certs));
+    /* A fresh password for the SASL/PLAIN user, in the broker's users
+     * file only; the bridge gets it from its environment. */
+    unsigned char rnd[12];
+    FILE *u = fopen("/dev/urandom", "rb");
+    if (u == NULL || fread(rnd, 1, sizeof(rnd), u) != sizeof(rnd))
+        return 1;
+    fclose(u);
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(sasl_pw + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(path, sizeof(path), "%s/users", certs);
+    u = fopen(path, "w");
+    if (u == NULL)
+        return 1;
+    fprintf(u, "zimbridge %s\n", sasl_pw);
+    fclose(u);
+    snprintf(path, sizeof(path), "%s/users.scram", certs);
+    u = fopen(path, "w");
+    if (u == NULL)
+        return 1;
+    fprintf(u, "%s\n", sasl_pw);
+    fclose(u);
     snprintf(kdir, sizeof(kdir), "%s/kafka-broker-test", bd ? bd : ".");
     atexit(stop_broker);
     kafka_local("start");
@@ -218,10 +413,18 @@ int main(void)
         return 1;
     fclose(f);
     tls_boot[strcspn(tls_boot, "\r\n")] = '\0';
+    snprintf(path, sizeof(path), "%s/bootstrap_sasl", kdir);
+    f = fopen(path, "r");
+    if (f == NULL || fgets(sasl_boot, sizeof(sasl_boot), f) == NULL)
+        return 1;
+    fclose(f);
+    sasl_boot[strcspn(sasl_boot, "\r\n")] = '\0';
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_zim_tls, testenv_teardown),
         cmocka_unit_test_teardown(test_kafka_tls, testenv_teardown),
+        cmocka_unit_test_teardown(test_acl_denied, testenv_teardown),
+        cmocka_unit_test_teardown(test_kafka_scram, testenv_teardown),
         cmocka_unit_test_teardown(test_broker_restart, testenv_teardown),
     };
     if (getenv("ZB_TEST_FILTER"))
