@@ -100,7 +100,7 @@ static const struct setting settings[] = {
     {"breaker.probe_max_ms", S_INT, "30000", 10, 3600000, NULL, 0,
      F(breaker_probe_max_ms), "longest wait between probes"},
     {"shutdown.drain_ms", S_INT, "10000", 0, 600000, NULL, 0, F(drain_ms),
-     "on SIGTERM, how long in-flight calls may finish"},
+     "how long in-flight calls may finish on SIGTERM or a rebalance"},
     {"log.level", S_ENUM, "info", 0, 0, "error|warn|info|debug", 0,
      F(log_level), "least severe level logged"},
     {"log.format", S_ENUM, "text", 0, 0, "text|json", 0, F(log_format),

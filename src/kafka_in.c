@@ -24,6 +24,7 @@ struct ptrack {
     size_t cap, head, n, ndone;
     int64_t nsent;  /* slots with sent set */
     int64_t stored; /* last offset stored for commit, -1: none */
+    bool revoking;  /* being given up: see kafka_in_drain_fn */
     struct ptrack *next;
 };
 
@@ -36,6 +37,7 @@ struct kafka_in {
     unsigned paused; /* bit per topic role */
     bool rebalanced;
     int fatal;
+    kafka_in_drain_fn drain;
     kafka_in_revoke_fn revoke;
     void *opaque;
     rd_kafka_queue_t *cq; /* commit results */
@@ -128,10 +130,27 @@ static void on_assign(struct kafka_in *ki,
 static void on_revoke(struct kafka_in *ki,
                       rd_kafka_topic_partition_list_t *parts, bool coop)
 {
-    /* Done offsets are committed before the partitions change owner,
-     * unless they are already lost (then the commit would be refused). */
-    if (!rd_kafka_assignment_lost(ki->rk))
+    /* Work in flight is finished and the done offsets are committed
+     * before the partitions change owner, unless they are already lost
+     * (then the commit would be refused). */
+    if (rd_kafka_assignment_lost(ki->rk)) {
+        log_warnx("assignment lost (session timed out or fenced): work in "
+                  "flight for %d partitions will be redone by their next "
+                  "owner",
+                  parts->cnt);
+    } else {
+        if (ki->drain) {
+            for (int i = 0; i < parts->cnt; i++) {
+                int role = role_of(ki, parts->elems[i].topic);
+                struct ptrack *p =
+                    role < 0 ? NULL : find(ki, role, parts->elems[i].partition);
+                if (p)
+                    p->revoking = true;
+            }
+            ki->drain(ki->opaque);
+        }
         kafka_in_commit(ki);
+    }
     for (int i = 0; i < parts->cnt; i++) {
         int role = role_of(ki, parts->elems[i].topic);
         for (struct ptrack **pp = &ki->parts; role >= 0 && *pp;
@@ -183,6 +202,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 }
 
 struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
+                              kafka_in_drain_fn drain,
                               kafka_in_revoke_fn revoke, void *opaque,
                               char *err, size_t errlen)
 {
@@ -193,6 +213,7 @@ struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    ki->drain = drain;
     ki->revoke = revoke;
     ki->opaque = opaque;
     for (int i = 0; i < 3; i++)
@@ -249,6 +270,9 @@ void kafka_in_destroy(struct kafka_in *ki)
 {
     if (ki == NULL)
         return;
+    /* The service behind the callbacks may be half gone by now. */
+    ki->drain = NULL;
+    ki->revoke = NULL;
     if (ki->cq)
         rd_kafka_queue_destroy(ki->cq);
     if (ki->rk)
@@ -377,6 +401,12 @@ bool kafka_in_holds_commit(struct kafka_in *ki, const struct kafka_in_ticket *t)
 int64_t kafka_in_window(const struct kafka_in *ki)
 {
     return ki->window;
+}
+
+bool kafka_in_revoking(struct kafka_in *ki, const struct kafka_in_ticket *t)
+{
+    struct ptrack *p = find(ki, t->topic, t->partition);
+    return p && p->gen == t->gen && p->revoking;
 }
 
 void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t)

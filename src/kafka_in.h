@@ -35,7 +35,15 @@ struct kafka_in_ticket {
  * committed), so queued work for them can be dropped. */
 typedef void (*kafka_in_revoke_fn)(void *opaque, int topic, int32_t partition);
 
+/* Told that partitions are about to be given up in an orderly rebalance
+ * (not lost), before their done offsets are committed: it may finish
+ * their work in flight and mark it done (kafka_in_revoking() names the
+ * partitions), so the hand-over commit covers it. It must not poll the
+ * consumer. */
+typedef void (*kafka_in_drain_fn)(void *opaque);
+
 struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
+                              kafka_in_drain_fn drain,
                               kafka_in_revoke_fn revoke, void *opaque,
                               char *err, size_t errlen);
 void kafka_in_destroy(struct kafka_in *ki); /* NULL: no-op; no close */
@@ -46,6 +54,9 @@ rd_kafka_message_t *kafka_in_poll(struct kafka_in *ki);
 /* Starts tracking rkm's offset. -1 if its partition is not assigned. */
 int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
                    struct kafka_in_ticket *t);
+/* Whether t's partition is being given up (only inside the drain
+ * callback). */
+bool kafka_in_revoking(struct kafka_in *ki, const struct kafka_in_ticket *t);
 /* Marks a tracked record as sent to ZIM (once; later calls no-op). */
 void kafka_in_sent(struct kafka_in *ki, const struct kafka_in_ticket *t);
 /* True if t is its partition's oldest record not done: the one the

@@ -404,6 +404,46 @@ static void on_revoke(void *opaque, int topic, int32_t partition)
                 j->stale = true;
 }
 
+/* Jobs of partitions being given up that are in flight, or whose
+ * outcomes are not yet in Kafka. */
+static int revoking_jobs(struct service *s)
+{
+    int n = 0;
+    struct jlist *lists[] = {&s->inflight, &s->done};
+    for (int k = 0; k < 2; k++)
+        for (struct job *j = lists[k]->head; j; j = j->next)
+            n += kafka_in_revoking(s->ki, &j->ticket);
+    return n;
+}
+
+static void drain_wake(struct service *s);
+static void sweep_done(struct service *s, int64_t now);
+
+/* An orderly rebalance takes partitions away: let their calls in flight
+ * finish and their outcomes reach Kafka, so the commit before the
+ * hand-over covers them and their next owner does not send them again.
+ * Nothing new is sent meanwhile; at most shutdown.drain_ms. What is left
+ * then is redone by the next owner, as after a crash. */
+static void on_revoking(void *opaque)
+{
+    struct service *s = opaque;
+    if (s->stopping)
+        return; /* shutdown_drain() has had its turn */
+    int64_t t0 = clock_mono_ms(), deadline = t0 + s->cfg->drain_ms;
+    int n0 = revoking_jobs(s), n = n0;
+    while (n > 0 && clock_mono_ms() < deadline) {
+        zim_client_poll(s->zc, 10, s->wake, 1);
+        drain_wake(s);
+        kafka_out_poll(s->ko);
+        sweep_done(s, clock_mono_ms());
+        n = revoking_jobs(s);
+    }
+    if (n0)
+        log_info("rebalance: finished %d of %d calls in flight for the "
+                 "partitions given up in %" PRId64 " ms",
+                 n0 - n, n0, clock_mono_ms() - t0);
+}
+
 /* ---- the loop ---- */
 
 static void sweep_done(struct service *s, int64_t now)
@@ -696,7 +736,7 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
     }
     if ((s.ko = kafka_out_new(cfg, on_delivery, s.wake[1], err, sizeof(err))) ==
             NULL ||
-        (s.ki = kafka_in_new(cfg, s.wake[1], on_revoke, &s, err,
+        (s.ki = kafka_in_new(cfg, s.wake[1], on_revoking, on_revoke, &s, err,
                              sizeof(err))) == NULL ||
         (s.zc = zim_client_new(cfg, on_zim_done, err, sizeof(err))) == NULL) {
         log_error("start-up failed: %s", err);
