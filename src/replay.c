@@ -76,7 +76,8 @@ struct selection {
 };
 
 struct stats {
-    long scanned, selected, replayed, skipped_loop, skipped_no_source;
+    long scanned, selected, replayed, skipped_loop, skipped_no_source,
+        skipped_cut;
     struct {
         char cls[32];
         int64_t code;
@@ -84,6 +85,11 @@ struct stats {
     } by[64];
     int n_by;
 };
+
+static long skipped(const struct stats *st)
+{
+    return st->skipped_loop + st->skipped_no_source + st->skipped_cut;
+}
 
 static volatile sig_atomic_t interrupted;
 
@@ -518,7 +524,7 @@ int replay_main(int argc, char **argv)
             rd_kafka_headers_t *h = NULL;
             rd_kafka_message_headers(m, &h);
             if (matches(&sel, m, h)) {
-                char b1[32], b2[32], b3[32], src[256];
+                char b1[32], b2[32], b3[32], b4[32], src[256];
                 const char *cls =
                     dlq_header(h, "zim.failure.class", b1, sizeof(b1));
                 const char *code =
@@ -539,6 +545,13 @@ int replay_main(int argc, char **argv)
                 } else if (dest == NULL) {
                     skip = "no zim.source.topic header (use --to)";
                     st.skipped_no_source++;
+                } else if (dlq_header(h, "zim.value.truncated", b4,
+                                      sizeof(b4))) {
+                    /* Only the first bytes are here: publishing them would
+                     * turn an oversized event into a broken one. */
+                    skip = "value cut in the DLQ (zim.value.truncated); "
+                           "republish the original from zim.source.*";
+                    st.skipped_cut++;
                 }
                 if (dry || skip)
                     print_row(m, h, json && dry, skip);
@@ -614,8 +627,7 @@ int replay_main(int argc, char **argv)
                           "%.1f/s   "
                         : "progress: selected %ld replayed %ld skipped %ld "
                           "rate %.1f/s\n",
-                    st.selected, st.replayed,
-                    st.skipped_loop + st.skipped_no_source,
+                    st.selected, st.replayed, skipped(&st),
                     secs > 0 ? (double)st.replayed / secs : 0.0);
             last_progress = now;
         }
@@ -632,17 +644,16 @@ int replay_main(int argc, char **argv)
     }
     fprintf(dry && !json ? stdout : stderr,
             "\n%s: scanned %ld, selected %ld, %s %ld, skipped %ld "
-            "(max replays %ld, no source topic %ld); group %s\n",
+            "(max replays %ld, no source topic %ld, value cut %ld); "
+            "group %s\n",
             dry ? "dry run" : "replay", st.scanned, st.selected,
             dry ? "would replay" : "replayed",
-            dry ? st.selected - st.skipped_loop - st.skipped_no_source
-                : st.replayed,
-            st.skipped_loop + st.skipped_no_source, st.skipped_loop,
-            st.skipped_no_source, group);
+            dry ? st.selected - skipped(&st) : st.replayed, skipped(&st),
+            st.skipped_loop, st.skipped_no_source, st.skipped_cut, group);
     for (int i = 0; i < st.n_by; i++)
         fprintf(dry && !json ? stdout : stderr, "  %-12s %-10lld %ld\n",
                 st.by[i].cls, (long long)st.by[i].code, st.by[i].n);
-    rc = st.skipped_loop + st.skipped_no_source ? 1 : 0;
+    rc = skipped(&st) ? 1 : 0;
 out:
     if (cgmd)
         rd_kafka_consumer_group_metadata_destroy(cgmd);

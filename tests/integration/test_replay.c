@@ -159,13 +159,33 @@ static void test_replay_workflow(void **state)
     testenv_recs_free(&r);
     assert_int_equal(deliveries(&zs, "m-tired"), 1);
 
+    /* A DLQ record whose value was cut to its first bytes is not
+     * published: it would arrive as a broken event. */
+    const char *const cut[] = {
+        "zim.failure.class",   "validation",       "zim.error.code",
+        "900000001",           "zim.source.topic", t.peer,
+        "zim.value.truncated", "10485760",         NULL};
+    testenv_produce(p, t.dlq, "cut", "{\"FromUserId\":\"u2\",\"m-cut", cut);
+    testenv_flush(p);
+    assert_int_equal(replay(b.conf, "--dry-run --key cut"), 1);
+    assert_non_null(strstr(out, "value cut 1"));
+    assert_int_equal(replay(b.conf, "--key cut"), 1);
+    assert_non_null(strstr(out, "value cut in the DLQ"));
+    struct recs src;
+    testenv_read_topic(t.peer, 0, 1000, 5000, &src);
+    for (size_t i = 0; i < src.n; i++)
+        assert_null(strstr(src.v[i].value, "m-cut"));
+    testenv_recs_free(&src);
+
     /* Filters, through dry runs. */
     assert_int_equal(replay(b.conf, "--dry-run --format json --code 51102"), 0);
     assert_int_equal(lines_with(out, "\"partition\""), 1); /* the partial */
+    /* Exit 1: the cut record is selected too, and would be skipped. */
     assert_int_equal(
         replay(b.conf, "--dry-run --format json --failure-class validation"),
-        0);
+        1);
     assert_int_equal(lines_with(out, "\"key\":\"bad\""), 1);
+    assert_int_equal(lines_with(out, "\"key\":\"cut\",\"skip\":"), 1);
     char args2[512];
     snprintf(args2, sizeof(args2), "--dry-run --format json --source-topic %s",
              t.group);
