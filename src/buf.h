@@ -17,6 +17,7 @@ struct buf {
 void buf_init(struct buf *b, size_t limit);
 void buf_free(struct buf *b);  /* frees data; b may be reused after buf_init */
 void buf_reset(struct buf *b); /* len = 0, keeps the memory */
+void buf_truncate(struct buf *b, size_t len); /* len = min(len, b->len) */
 int buf_append(struct buf *b, const void *p, size_t n); /* 0 or -1 */
 int buf_puts(struct buf *b, const char *s);             /* 0 or -1 */
 int buf_printf(struct buf *b, const char *fmt, ...)

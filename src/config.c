@@ -112,9 +112,9 @@ static const struct setting settings[] = {
      F(max_record_bytes),
      "largest input record accepted; a larger one is dead-lettered, cut "
      "to its first 64 KiB if it is longer. Failed records up to this size "
-     "are dead-lettered "
-     "whole, so the DLQ topic's max.message.bytes must allow it (plus about "
-     "1 KB of headers)"},
+     "are dead-lettered whole if the DLQ topic's max.message.bytes allows "
+     "it (plus about 1 KB of headers); if not, they are cut until it "
+     "does"},
     {"event.max_message_bytes", S_INT, "2048", 1, 32768, NULL, 0,
      F(max_message_bytes),
      "MessageBody.Message limit (ZIM: 2 KB, up to 32 KB via support)"},

@@ -232,6 +232,18 @@ int dlq_record(const struct job *job, const struct config *cfg,
     return buf_append(value, rkm->payload ? rkm->payload : "", len);
 }
 
+int dlq_cut(struct buf *value, rd_kafka_headers_t *hdrs, size_t input_len)
+{
+    if (value->len == 0)
+        return -1;
+    buf_truncate(value, value->len / 2);
+    char num[32];
+    snprintf(num, sizeof(num), "%zu", input_len);
+    rd_kafka_header_remove(hdrs, "zim.value.truncated");
+    add_str(hdrs, "zim.value.truncated", num);
+    return 0;
+}
+
 /* ---- reading them back (the replay tool) ---- */
 
 /* RFC 3339 (Z or +hh:mm, optional fraction) or Unix seconds, to ms. */

@@ -20,6 +20,10 @@ int dlq_reply(const struct job *job, const struct config *cfg,
 int dlq_record(const struct job *job, const struct config *cfg,
                int64_t now_wall_ms, struct buf *value,
                rd_kafka_headers_t **hdrs);
+/* The DLQ topic refused the record as too large: halves its value and
+ * marks it (zim.value.truncated: the input's size), so that the next
+ * attempt is smaller. -1 when there is nothing left to cut. */
+int dlq_cut(struct buf *value, rd_kafka_headers_t *hdrs, size_t input_len);
 /* True if header name is one of the failure headers dlq_record() adds
  * (the replay tool strips these). */
 int dlq_is_failure_header(const char *name);

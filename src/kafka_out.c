@@ -120,10 +120,11 @@ void kafka_out_destroy(struct kafka_out *ko)
     free(ko);
 }
 
-int kafka_out_produce(struct kafka_out *ko, const char *topic, const void *key,
-                      size_t keylen, const void *value, size_t len,
-                      rd_kafka_headers_t *hdrs, void *opaque, char *errstr,
-                      size_t errlen)
+rd_kafka_resp_err_t kafka_out_produce(struct kafka_out *ko, const char *topic,
+                                      const void *key, size_t keylen,
+                                      const void *value, size_t len,
+                                      rd_kafka_headers_t *hdrs, void *opaque,
+                                      char *errstr, size_t errlen)
 {
     rd_kafka_resp_err_t e = rd_kafka_producev(
         ko->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
@@ -134,9 +135,8 @@ int kafka_out_produce(struct kafka_out *ko, const char *topic, const void *key,
         if (hdrs)
             rd_kafka_headers_destroy(hdrs); /* not consumed on failure */
         snprintf(errstr, errlen, "%s", rd_kafka_err2str(e));
-        return -1;
     }
-    return 0;
+    return e;
 }
 
 void kafka_out_poll(struct kafka_out *ko)

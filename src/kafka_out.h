@@ -24,12 +24,14 @@ struct kafka_out *kafka_out_new(const struct config *cfg, kafka_out_dr_fn dr,
 void kafka_out_destroy(struct kafka_out *ko); /* NULL: no-op */
 
 /* Queues one record; hdrs (may be NULL) is consumed in every case.
- * 0, or -1 when the local queue is full or the topic is unknown (the
- * caller tries again later; errstr says why). */
-int kafka_out_produce(struct kafka_out *ko, const char *topic, const void *key,
-                      size_t keylen, const void *value, size_t len,
-                      rd_kafka_headers_t *hdrs, void *opaque, char *errstr,
-                      size_t errlen);
+ * RD_KAFKA_RESP_ERR_NO_ERROR, or why not (the local queue is full, the
+ * topic is unknown, the record is over message.max.bytes; errstr says it
+ * in words). */
+rd_kafka_resp_err_t kafka_out_produce(struct kafka_out *ko, const char *topic,
+                                      const void *key, size_t keylen,
+                                      const void *value, size_t len,
+                                      rd_kafka_headers_t *hdrs, void *opaque,
+                                      char *errstr, size_t errlen);
 /* Serves delivery reports (and errors), without waiting. */
 void kafka_out_poll(struct kafka_out *ko);
 /* Waits up to timeout_ms for all queued records. 0, or -1 if some remain. */

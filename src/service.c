@@ -108,17 +108,33 @@ static void drop_job(struct service *s, struct jlist *l, struct job *j)
 
 /* ---- producing the outcome ---- */
 
+/* A DLQ record refused as too large (by the producer's message.max.bytes
+ * or the DLQ topic's max.message.bytes) would be refused forever and hold
+ * its partition: cut its value in half and try again at once. */
+static bool cut_if_too_large(struct job_record *r, rd_kafka_resp_err_t e)
+{
+    if (e != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || r->topic != TOPIC_DLQ ||
+        dlq_cut(&r->value, r->hdrs, r->job->rkm->len) == -1)
+        return false;
+    log_warnx("the DLQ record of offset=%" PRId64 " is too large for Kafka: "
+              "cut to %zu bytes of value (zim.value.truncated); raise the "
+              "DLQ topic's max.message.bytes to keep such records whole",
+              r->job->rkm->offset, r->value.len);
+    r->retry_at_ms = clock_mono_ms();
+    return true;
+}
+
 static void produce(struct service *s, struct job_record *r, int64_t now)
 {
     struct job *j = r->job;
     char err[256];
     rd_kafka_headers_t *h = r->hdrs ? rd_kafka_headers_copy(r->hdrs) : NULL;
     r->retry_at_ms = 0;
-    if (kafka_out_produce(s->ko, s->cfg->topic[r->topic], j->rkm->key,
-                          j->rkm->key_len, r->value.data, r->value.len, h, r,
-                          err, sizeof(err)) == 0) {
+    rd_kafka_resp_err_t e = kafka_out_produce(
+        s->ko, s->cfg->topic[r->topic], j->rkm->key, j->rkm->key_len,
+        r->value.data, r->value.len, h, r, err, sizeof(err));
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR || cut_if_too_large(r, e))
         return;
-    }
     /* Queue full or topic unknown: keep the record, try again later. */
     log_warnx("produce to %s failed, retrying: %s topic=%s partition=%d "
               "offset=%" PRId64,
@@ -209,6 +225,8 @@ static void on_delivery(void *opaque, rd_kafka_resp_err_t err,
         metrics_produce_failed(g_service->m, r->topic);
     else
         metrics_produced(g_service->m, r->topic);
+    if (err && cut_if_too_large(r, err))
+        return;
     if (err) {
         /* Never dropped: produced again until Kafka takes it. */
         log_warnx("delivery to %s failed, retrying: %s offset=%" PRId64,

@@ -180,12 +180,69 @@ static void test_small_limit_dead_letters_whole(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* A DLQ topic that takes less than the bridge lets in: the DLQ record is
+ * cut until the topic takes it, instead of holding the partition for
+ * ever, and says so (zim.value.truncated). */
+static void test_dlq_topic_too_small(void **state)
+{
+    (void)state;
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    const char *const args[] = {"--qps-peer", "0", NULL};
+    testenv_zimsim_start(&zs, NULL, NULL, args);
+    testenv_topics(&t, 1);
+    testenv_unique("t.dlq.small", t.dlq, sizeof(t.dlq));
+    testenv_create_topic_config(t.dlq, 1, "max.message.bytes", "2000");
+    testenv_bridge_start(&b, &zs, &t, "quota.peer_per_s = 0\n");
+    static char rec[10001];
+    int n = snprintf(rec, sizeof(rec),
+                     "{\"FromUserId\":\"u1\",\"ToUserID\":[\"u2\"],"
+                     "\"MessageType\":1,\"Priority\":1,"
+                     "\"MessageBody\":{\"Message\":\"");
+    memset(rec + n, 'x', sizeof(rec) - 1 - (size_t)n - 3);
+    memcpy(rec + sizeof(rec) - 4, "\"}}", 4);
+    rd_kafka_t *p = testenv_producer();
+    testenv_produce(p, t.peer, "big", rec, NULL);
+    testenv_produce(p, t.peer, "ok",
+                    "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
+                    "\"MessageType\":1,\"Priority\":1,"
+                    "\"MessageBody\":{\"Message\":\"after-big\"}}",
+                    NULL);
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+    testenv_wait_committed(t.group_id, t.peer, 60);
+    struct recs dlq;
+    testenv_read_topic(t.dlq, 1, 0, 30000, &dlq);
+    assert_int_equal(dlq.n, 1);
+    size_t len = strlen(dlq.v[0].value);
+    printf("DLQ topic max.message.bytes 2000: a %zu-byte record "
+           "dead-lettered as its first %zu bytes\n",
+           strlen(rec), len);
+    assert_true(len > 0 && len < 2000);
+    assert_memory_equal(dlq.v[0].value, rec, len);
+    assert_string_equal(testenv_header(&dlq.v[0], "zim.value.truncated"),
+                        "10000");
+    assert_string_equal(testenv_header(&dlq.v[0], "zim.failure.class"),
+                        "validation");
+    assert_true(testenv_file_count(b.log, "too large for Kafka") >= 1);
+    struct buf log;
+    buf_init(&log, 1 << 20);
+    testenv_zimsim_get(&zs, "/_sim/messages", &log);
+    assert_int_equal(testenv_count_lines(log.data, "after-big"), 1);
+    buf_free(&log);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    testenv_recs_free(&dlq);
+    testenv_zimsim_stop(&zs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_hostile_records, testenv_teardown),
         cmocka_unit_test_teardown(test_small_limit_dead_letters_whole,
                                   testenv_teardown),
+        cmocka_unit_test_teardown(test_dlq_topic_too_small, testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

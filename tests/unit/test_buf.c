@@ -24,6 +24,11 @@ static void test_bound(void **s)
     assert_string_equal(b.data, "42-ab");
     assert_int_equal(buf_printf(&b, "%s", "toolong"), -1);
     assert_string_equal(b.data, "42-ab");
+    buf_truncate(&b, 9); /* longer than it is: unchanged */
+    assert_string_equal(b.data, "42-ab");
+    buf_truncate(&b, 2);
+    assert_int_equal(b.len, 2);
+    assert_string_equal(b.data, "42");
     buf_free(&b);
 }
 
