@@ -150,6 +150,22 @@ static void test_hostile_records(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* zimsim without a peer quota, one-partition topics (a DLQ topic taking
+ * at most dlq_max_bytes, unless NULL) and a bridge with conf. */
+static void start(struct zimsim *zs, struct topics *t, struct bridge *b,
+                  const char *dlq_max_bytes, const char *conf)
+{
+    const char *const args[] = {"--qps-peer", "0", NULL};
+    testenv_zimsim_start(zs, NULL, NULL, args);
+    testenv_topics(t, 1);
+    if (dlq_max_bytes) {
+        testenv_unique("t.dlq.small", t->dlq, sizeof(t->dlq));
+        testenv_create_topic_config(t->dlq, 1, "max.message.bytes",
+                                    dlq_max_bytes);
+    }
+    testenv_bridge_start(b, zs, t, conf);
+}
+
 /* Over a small event.max_record_bytes but under 64 KiB: dead-lettered
  * whole (only what exceeds 64 KiB is cut). */
 static void test_small_limit_dead_letters_whole(void **state)
@@ -158,11 +174,8 @@ static void test_small_limit_dead_letters_whole(void **state)
     struct zimsim zs;
     struct topics t;
     struct bridge b;
-    const char *const args[] = {"--qps-peer", "0", NULL};
-    testenv_zimsim_start(&zs, NULL, NULL, args);
-    testenv_topics(&t, 1);
-    testenv_bridge_start(
-        &b, &zs, &t, "quota.peer_per_s = 0\nevent.max_record_bytes = 1024\n");
+    start(&zs, &t, &b, NULL,
+          "quota.peer_per_s = 0\nevent.max_record_bytes = 1024\n");
     char rec[2001];
     memset(rec, 'x', sizeof(rec) - 1);
     rec[sizeof(rec) - 1] = '\0';
@@ -189,12 +202,7 @@ static void test_dlq_topic_too_small(void **state)
     struct zimsim zs;
     struct topics t;
     struct bridge b;
-    const char *const args[] = {"--qps-peer", "0", NULL};
-    testenv_zimsim_start(&zs, NULL, NULL, args);
-    testenv_topics(&t, 1);
-    testenv_unique("t.dlq.small", t.dlq, sizeof(t.dlq));
-    testenv_create_topic_config(t.dlq, 1, "max.message.bytes", "2000");
-    testenv_bridge_start(&b, &zs, &t, "quota.peer_per_s = 0\n");
+    start(&zs, &t, &b, "2000", "quota.peer_per_s = 0\n");
     static char rec[10001];
     int n = snprintf(rec, sizeof(rec),
                      "{\"FromUserId\":\"u1\",\"ToUserID\":[\"u2\"],"
