@@ -203,7 +203,7 @@ static void finish(struct service *s, struct job *j, enum outcome o,
         buf_init(&r->value, (size_t)s->cfg->max_record_bytes * 2 + 65536);
         add_record(s, j, dlq_record(j, s->cfg, wall, &r->value, &r->hdrs), now);
     }
-    metrics_outcome(s->m, j->kind,
+    metrics_outcome(s->m, (int)j->kind,
                     f == FAILURE_PARTIAL    ? "partial"
                     : f != FAILURE_NONE     ? "failed"
                     : o == OUTCOME_REJECTED ? "rejected"
@@ -283,7 +283,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
     int64_t now = clock_mono_ms();
     jl_remove(&s->inflight, j);
     j->latency_ms = (double)(now - j->sent_ms);
-    metrics_latency(s->m, j->kind, j->latency_ms);
+    metrics_latency(s->m, (int)j->kind, j->latency_ms);
     zim_result_free(&j->res);
     j->res = *res;
     zim_result_init(res); /* the job owns the answer now */
@@ -318,7 +318,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
         /* Over ZIM's quota anyway (another client of the AppID?): slow
          * down and try again; this is not the message's fault either. */
         ratelimit_throttled(s->rl[j->kind], now);
-        metrics_throttled(s->m, j->kind);
+        metrics_throttled(s->m, (int)j->kind);
         log_warnx("ZIM throttled %s (code %" PRId64 "): rate now %.2f/s",
                   event_kind_action(j->kind), j->res.code,
                   ratelimit_rate(s->rl[j->kind]));
@@ -356,7 +356,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
     log_debug("retry in %" PRId64 " ms attempt=%d code=%" PRId64 " err=%s "
               "offset=%" PRId64,
               wait, j->attempts, j->res.code, j->res.error, j->rkm->offset);
-    metrics_retry(s->m, j->kind);
+    metrics_retry(s->m, (int)j->kind);
     hold(s, j, now + wait);
 }
 
@@ -492,11 +492,12 @@ static void update_shares(struct service *s, int64_t now)
         if (a == EVENT_BROADCAST)
             window_set_share(s->daily, share);
         if (s->cfg->quota[a] > 0)
-            log_info("quota share %s: %.3f -> %.2f calls/s", event_kind_name(a),
-                     share, ratelimit_rate(s->rl[a]));
+            log_info("quota share %s: %.3f -> %.2f calls/s",
+                     event_kind_name((enum event_kind)a), share,
+                     ratelimit_rate(s->rl[a]));
         else
-            log_info("quota share %s: %.3f, no rate limit", event_kind_name(a),
-                     share);
+            log_info("quota share %s: %.3f, no rate limit",
+                     event_kind_name((enum event_kind)a), share);
     }
 }
 
@@ -558,7 +559,7 @@ static struct job *next_job(struct service *s, enum event_kind action)
 static int64_t send_ready(struct service *s, int64_t now, int64_t next)
 {
     int64_t wall = clock_wall_ms();
-    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
+    for (enum event_kind a = 0; a < EVENT_KIND_COUNT; a++) {
         while (jobsched_has_ready(s->sched, a) &&
                zim_client_capacity(s->zc) > 0) {
             if (!breaker_allow(&s->breaker, now)) {
@@ -578,7 +579,7 @@ static int64_t send_ready(struct service *s, int64_t now, int64_t next)
                 break; /* the window is full: a commit wakes us */
             if (!ratelimit_take(s->rl[a], now)) {
                 jobsched_requeue(s->sched, j);
-                metrics_quota_wait(s->m, a);
+                metrics_quota_wait(s->m, (int)a);
                 int64_t w = ratelimit_wait_ms(s->rl[a], now);
                 if (w >= 0 && now + w < next)
                     next = now + (w > 0 ? w : 1);

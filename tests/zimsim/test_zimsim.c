@@ -269,8 +269,8 @@ static void test_responses_ids_and_seqs(void **state)
     int64_t want[] = {1, 2, 3};
     const char *bodies[] = {
         PEER_OK, PEER_OK,
-        "{\"FromUserId\":\"u2\",\"ToUserId\":[\"u1\"],\"MessageType\":1,"
-        "\"Priority\":1,\"MessageBody\":{\"Message\":\"back\"}}"};
+        ("{\"FromUserId\":\"u2\",\"ToUserId\":[\"u1\"],\"MessageType\":1,"
+         "\"Priority\":1,\"MessageBody\":{\"Message\":\"back\"}}")};
     for (int i = 0; i < 3; i++) {
         testenv_zim_call(&zs, "SendPeerMessage", bodies[i], &out);
         const char *p = strstr(out.data, "\"MsgSeq\":");
