@@ -4,7 +4,8 @@
  * thread can push at zimsim) and measures zimsim's own throughput.
  *
  * usage: loadgen URL APP_ID SECRET_FILE [connections=64] [seconds=5]
- * prints: JSON {"requests":N,"ok":N,"seconds":S,"rps":R} */
+ * prints: JSON {"requests":N,"ok":N,"seconds":S,"rps":R,"max_ms":M},
+ * max_ms being the slowest single request */
 #include "buf.h"
 #include "zim_sign.h"
 
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
         curl_multi_add_handle(multi, c->easy);
     }
     long requests = 0, ok = 0;
+    curl_off_t max_us = 0;
     double t0 = now_s(), end = t0 + secs;
     int running = 1, active = nconn;
     while (active > 0) {
@@ -104,6 +106,10 @@ int main(int argc, char **argv)
             long status = 0;
             curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
             requests++;
+            curl_off_t us = 0;
+            curl_easy_getinfo(c->easy, CURLINFO_TOTAL_TIME_T, &us);
+            if (us > max_us)
+                max_us = us;
             if (m->data.result == CURLE_OK && status == 200 && c->resp.data &&
                 strncmp(c->resp.data, "{\"Code\":0,", 10) == 0)
                 ok++;
@@ -119,8 +125,9 @@ int main(int argc, char **argv)
             curl_multi_poll(multi, NULL, 0, 100, NULL);
     }
     double t = now_s() - t0;
-    printf("{\"requests\":%ld,\"ok\":%ld,\"seconds\":%.3f,\"rps\":%.0f}\n",
-           requests, ok, t, (double)ok / t);
+    printf("{\"requests\":%ld,\"ok\":%ld,\"seconds\":%.3f,\"rps\":%.0f,"
+           "\"max_ms\":%.1f}\n",
+           requests, ok, t, (double)ok / t, (double)max_us / 1000.0);
     for (int i = 0; i < nconn; i++) {
         curl_easy_cleanup(cs[i].easy);
         buf_free(&cs[i].url);

@@ -170,12 +170,27 @@ int testenv_teardown(void **state)
             children[i] = 0;
         }
     }
+    /* A folder still here means the test failed before stopping its
+     * zimsim: show the end of each bridge's log, for the CI log. With
+     * ZB_TEST_KEEP=1 the folder stays, for a closer look. */
+    const char *keep = getenv("ZB_TEST_KEEP");
     for (int i = 0; i < 8; i++) {
         if (dirs[i][0]) {
             char cmd[4096];
-            snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dirs[i]);
+            snprintf(cmd, sizeof(cmd),
+                     "for f in '%s'/bridge*.log; do [ -f \"$f\" ] && "
+                     "echo \"--- last lines of $f\" && tail -n 30 \"$f\"; "
+                     "done >&2",
+                     dirs[i]);
             if (system(cmd) != 0)
-                fprintf(stderr, "teardown: could not remove %s\n", dirs[i]);
+                fprintf(stderr, "teardown: no bridge log in %s\n", dirs[i]);
+            if (keep && strcmp(keep, "1") == 0) {
+                fprintf(stderr, "teardown: kept %s\n", dirs[i]);
+            } else {
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dirs[i]);
+                if (system(cmd) != 0)
+                    fprintf(stderr, "teardown: could not remove %s\n", dirs[i]);
+            }
             dirs[i][0] = '\0';
         }
     }
