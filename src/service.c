@@ -58,6 +58,12 @@ struct service {
     struct http_server *http;
     int64_t next_lag_ms;
     int64_t last_poll_ms;
+    /* Bumped when a job comes, goes or is queued again: which jobs are
+     * ready, and which of them hold back commits, change only then. A
+     * search for a job the window lets go that found none is not repeated
+     * before this or the window moves. */
+    uint64_t epoch, searched[EVENT_KIND_COUNT];
+    int64_t searched_window[EVENT_KIND_COUNT];
 };
 
 /* The one service, for callbacks that carry only a job or record. */
@@ -99,11 +105,20 @@ static uint64_t rnd(struct service *s)
 /* l: the list j is in, or NULL when only the scheduler holds it. */
 static void drop_job(struct service *s, struct jlist *l, struct job *j)
 {
+    s->epoch++;
     if (l)
         jl_remove(l, j);
     jobsched_remove(s->sched, j);
     job_destroy(j);
     s->n_jobs--;
+}
+
+/* A job goes back to the scheduler (to be sent again, or first sent
+ * later): it may be the one a blocked window waits for. */
+static void requeue(struct service *s, struct job *j)
+{
+    s->epoch++;
+    jobsched_requeue(s->sched, j);
 }
 
 /* ---- producing the outcome ---- */
@@ -244,7 +259,7 @@ static bool dispatch(struct service *s, struct job *j, int64_t now)
 {
     if (zim_client_send(s->zc, event_kind_action(j->kind), j->rkm->payload,
                         j->rkm->len, j) == -1) {
-        jobsched_requeue(s->sched, j);
+        requeue(s, j);
         return false;
     }
     kafka_in_sent(s->ki, &j->ticket);
@@ -323,7 +338,7 @@ static void on_zim_done(void *opaque, struct zim_result *res)
                   event_kind_action(j->kind), j->res.code,
                   ratelimit_rate(s->rl[j->kind]));
         j->attempts--;
-        jobsched_requeue(s->sched, j);
+        requeue(s, j);
         return;
     }
     enum outcome o = outcome_classify(&j->res);
@@ -379,6 +394,7 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
         return;
     }
     s->n_jobs++;
+    s->epoch++;
     if (event_parse(&j->ev, j->kind, rkm->payload, rkm->len, &s->lim,
                     &j->verr) == 0) {
         j->valid = true;
@@ -502,16 +518,26 @@ static void update_shares(struct service *s, int64_t now)
 }
 
 /* At most commit.window records are sent to ZIM and not committed
- * (kafka_in_window()): that is what a crash would send again. The last
- * slot of that window is kept for records that hold back their
- * partition's commit (the oldest not done): whatever else fills the
- * window, one of them can go, finish, and let the commit release it. */
+ * (kafka_in_window()): that is what a crash would send again. The records
+ * that hold back their partition's commit (each partition's oldest record
+ * not done) may use all of it; the others leave one slot per assigned
+ * partition to them (at most half the window, at least one). So whatever
+ * else fills the window, every partition's blocking record can go at
+ * once, finish, and let its commit release the records behind it. */
+static int64_t reserved(const struct service *s)
+{
+    int64_t max = s->cfg->commit_window, r = kafka_in_assigned(s->ki);
+    if (r > max / 2)
+        r = max / 2;
+    return r < 1 ? 1 : r;
+}
+
 static bool may_send(struct service *s, struct job *j)
 {
     if (j->first_send_ms != 0)
         return true; /* already in the window */
     int64_t w = kafka_in_window(s->ki), max = s->cfg->commit_window;
-    if (w < max - 1)
+    if (w < max - reserved(s))
         return true;
     return w < max && kafka_in_holds_commit(s->ki, &j->ticket);
 }
@@ -519,38 +545,46 @@ static bool may_send(struct service *s, struct job *j)
 struct unblocker {
     struct service *s;
     enum event_kind action;
+    bool holders; /* the window has room for a commit holder */
     struct job *found;
 };
 
+/* A ready job the window lets go: one sent before (a retry: it is in the
+ * window already) or one holding back its partition's commit. */
 static void find_unblocker(void *opaque, struct job *j)
 {
     struct unblocker *u = opaque;
     if (u->found == NULL && j->kind == u->action && j->heap_idx >= 0 &&
-        j->first_send_ms == 0 && kafka_in_holds_commit(u->s->ki, &j->ticket))
+        (j->first_send_ms != 0 ||
+         (u->holders && kafka_in_holds_commit(u->s->ki, &j->ticket))))
         u->found = j;
 }
 
-/* The next job of action to send: the best ready one, or, when the
- * window has only its last slot left, a ready one holding back a commit.
- * NULL: none may go now. */
+/* The next job of action to send: the best ready one or, when the window
+ * does not let that one go, a ready one it lets go (see
+ * find_unblocker()). A retry waiting behind a record the window holds
+ * back would otherwise never be sent, and its partition never commit
+ * again. NULL: none may go now. */
 static struct job *next_job(struct service *s, enum event_kind action)
 {
     struct job *j = jobsched_pop(s->sched, action);
     if (j == NULL || may_send(s, j))
         return j;
     jobsched_requeue(s->sched, j);
-    if (kafka_in_window(s->ki) >= s->cfg->commit_window)
+    int64_t w = kafka_in_window(s->ki);
+    if (s->searched[action] == s->epoch && s->searched_window[action] == w)
         return NULL;
-    /* Searching the held jobs is for when nothing else will move the
-     * window: while calls are in flight, waiting or being written, or a
-     * commit is on its way, their ends bring us back here. */
-    if (s->inflight.n || s->waiting.n || s->done.n ||
-        kafka_in_commit_pending(s->ki))
-        return NULL;
-    struct unblocker u = {s, action, NULL};
+    struct unblocker u = {s, action, w < s->cfg->commit_window, NULL};
     jobsched_foreach_held(s->sched, find_unblocker, &u);
     if (u.found && jobsched_take(s->sched, u.found))
         return u.found;
+    /* None: not again until the jobs or the window change. */
+    s->searched[action] = s->epoch;
+    s->searched_window[action] = w;
+    log_debug("%s: window %" PRId64 " of %" PRId64 " (%" PRId64
+              " reserved) lets no ready record go",
+              event_kind_name(action), w, (int64_t)s->cfg->commit_window,
+              reserved(s));
     return NULL;
 }
 
@@ -656,6 +690,13 @@ static void publish_gauges(struct service *s, int64_t now)
 static int64_t turn(struct service *s, int64_t now)
 {
     int64_t next = now + 100;
+    /* First what finished: written outcomes let their jobs go (and the
+     * next record of each key become ready), and commit results free the
+     * window, so that sending below sees all of it. Done after sending,
+     * it would wait for the next wake-up, up to 100 ms. */
+    kafka_out_poll(s->ko);
+    sweep_done(s, now);
+    kafka_in_commit_tick(s->ki);
     if (!s->stopping) {
         /* Back-pressure: take records only while there is room, so at most
          * queue.max_records are held; librdkafka's prefetch is bounded by
@@ -677,7 +718,7 @@ static int64_t turn(struct service *s, int64_t now)
             n = j->next;
             if (j->due_ms <= now) {
                 jl_remove(&s->waiting, j);
-                jobsched_requeue(s->sched, j);
+                requeue(s, j);
             } else if (j->due_ms < next) {
                 next = j->due_ms;
             }
@@ -685,9 +726,6 @@ static int64_t turn(struct service *s, int64_t now)
         next = send_ready(s, now, next);
         apply_pauses(s);
     }
-    kafka_out_poll(s->ko);
-    sweep_done(s, now);
-    kafka_in_commit_tick(s->ki);
     publish_gauges(s, now);
     return next;
 }
