@@ -466,11 +466,6 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     release_all(ki, offsets);
 }
 
-bool kafka_in_commit_pending(const struct kafka_in *ki)
-{
-    return ki->committing || ki->dirty;
-}
-
 void kafka_in_commit_tick(struct kafka_in *ki)
 {
     rd_kafka_queue_poll_callback(ki->cq, 0);

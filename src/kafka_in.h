@@ -68,8 +68,6 @@ int64_t kafka_in_window(const struct kafka_in *ki);
 /* Serves commit results and, when offsets were stored since the last
  * commit and none is in flight, starts one. Never waits. */
 void kafka_in_commit_tick(struct kafka_in *ki);
-/* A commit is in flight, or offsets were stored since the last one. */
-bool kafka_in_commit_pending(const struct kafka_in *ki);
 /* Marks a tracked record done and stores the committable offset. */
 void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t);
 /* Which input topic (enum topic_role) rkm came from, or -1. */

@@ -451,7 +451,7 @@ static int revoking_jobs(struct service *s)
 }
 
 static void drain_wake(struct service *s);
-static void sweep_done(struct service *s, int64_t now);
+static void take_finished(struct service *s, int64_t now);
 
 /* An orderly rebalance takes partitions away: let their calls in flight
  * finish and their outcomes reach Kafka, so the commit before the
@@ -468,8 +468,7 @@ static void on_revoking(void *opaque)
     while (n > 0 && clock_mono_ms() < deadline) {
         zim_client_poll(s->zc, 10, s->wake, 1);
         drain_wake(s);
-        kafka_out_poll(s->ko);
-        sweep_done(s, clock_mono_ms());
+        take_finished(s, clock_mono_ms());
         n = revoking_jobs(s);
     }
     if (n0)
@@ -497,6 +496,15 @@ static void sweep_done(struct service *s, int64_t now)
             drop_job(s, &s->done, j);
         }
     }
+}
+
+/* Serves delivery reports, then lets go the jobs whose outcomes are all
+ * in Kafka (the next record of each key becomes ready, offsets are
+ * stored). */
+static void take_finished(struct service *s, int64_t now)
+{
+    kafka_out_poll(s->ko);
+    sweep_done(s, now);
 }
 
 static void update_shares(struct service *s, int64_t now)
@@ -694,8 +702,7 @@ static int64_t turn(struct service *s, int64_t now)
      * next record of each key become ready), and commit results free the
      * window, so that sending below sees all of it. Done after sending,
      * it would wait for the next wake-up, up to 100 ms. */
-    kafka_out_poll(s->ko);
-    sweep_done(s, now);
+    take_finished(s, now);
     kafka_in_commit_tick(s->ki);
     if (!s->stopping) {
         /* Back-pressure: take records only while there is room, so at most

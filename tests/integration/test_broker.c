@@ -99,6 +99,14 @@ static void test_broker_restart(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* zimsim without a peer quota, and fresh topics. */
+static void start_sim(struct zimsim *zs, struct topics *t, int partitions)
+{
+    const char *const args[] = {"--qps-peer", "0", NULL};
+    testenv_zimsim_start(zs, NULL, NULL, args);
+    testenv_topics(t, partitions);
+}
+
 /* Kafka over TLS: the broker's certificate is checked against
  * kafka.ssl.ca.location; without it the bridge connects to nothing. */
 static void test_kafka_tls(void **state)
@@ -108,9 +116,7 @@ static void test_kafka_tls(void **state)
     struct topics t;
     struct bridge b;
     char conf[1024];
-    const char *const args[] = {"--qps-peer", "0", NULL};
-    testenv_zimsim_start(&zs, NULL, NULL, args);
-    testenv_topics(&t, 3);
+    start_sim(&zs, &t, 3);
     testenv_produce_peers(t.peer, 0, 100, 10, "tls-");
 
     /* No CA: the handshake fails on verification, nothing is consumed. */
@@ -237,9 +243,7 @@ static void test_acl_denied(void **state)
     struct topics t;
     struct bridge b;
     char cmd[1024];
-    const char *const args[] = {"--qps-peer", "0", NULL};
-    testenv_zimsim_start(&zs, NULL, NULL, args);
-    testenv_topics(&t, 1);
+    start_sim(&zs, &t, 1);
     grant("zimbridge", &t, false);
 
     /* Even offsets valid, odd ones misspell ToUserId (a validation
@@ -318,9 +322,7 @@ static void test_kafka_scram(void **state)
     struct topics t;
     struct bridge b;
     char cmd[1024];
-    const char *const args[] = {"--qps-peer", "0", NULL};
-    testenv_zimsim_start(&zs, NULL, NULL, args);
-    testenv_topics(&t, 1);
+    start_sim(&zs, &t, 1);
     snprintf(cmd, sizeof(cmd), "admin scram zimscram <'%s/users.scram'", certs);
     kafka_local(cmd);
     grant("zimscram", &t, true);
