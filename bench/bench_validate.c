@@ -52,7 +52,7 @@ int main(int argc, char **argv)
     struct config cfg;
     struct event_limits lim;
     config_init(&cfg);
-    config_event_limits(&cfg, &lim);
+    event_limits_from_config(&cfg, &lim);
     config_free(&cfg);
 
     const char *typical =

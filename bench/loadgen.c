@@ -7,6 +7,7 @@
  * prints: JSON {"requests":N,"ok":N,"seconds":S,"rps":R,"max_ms":M},
  * max_ms being the slowest single request */
 #include "buf.h"
+#include "rng.h"
 #include "zim_sign.h"
 
 #include <curl/curl.h>
@@ -44,7 +45,7 @@ static void arm(struct conn *c, const char *base, uint32_t app,
     unsigned char rnd[ZIM_NONCE_BYTES];
     buf_reset(&c->url);
     buf_reset(&c->resp);
-    zim_sign_random(rnd);
+    rng_secure(rnd, sizeof(rnd));
     zim_sign_url(&c->url, base, "SendPeerMessage", app, secret, rnd,
                  (int64_t)time(NULL));
     curl_easy_setopt(c->easy, CURLOPT_URL, c->url.data);

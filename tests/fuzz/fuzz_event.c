@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ready) {
         struct config cfg;
         config_init(&cfg);
-        config_event_limits(&cfg, &lim);
+        event_limits_from_config(&cfg, &lim);
         config_free(&cfg);
         ready = 1;
     }

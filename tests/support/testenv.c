@@ -127,10 +127,12 @@ void testenv_delete_topic(const char *name)
 }
 
 /* ---- zimsim ---- */
+#include "rng.h"
 #include "zim_sign.h"
 
 #include <curl/curl.h>
 #include <signal.h>
+#include <errno.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -341,7 +343,7 @@ long testenv_zim_call(const struct zimsim *zs, const char *action,
     unsigned char rnd[ZIM_NONCE_BYTES];
     struct buf url;
     buf_init(&url, 1024);
-    if (zim_sign_random(rnd) == -1 ||
+    if (rng_secure(rnd, sizeof(rnd)) == -1 ||
         zim_sign_url(&url, zs->url, action, TESTENV_APP_ID, TESTENV_SECRET, rnd,
                      (int64_t)time(NULL)) == -1)
         fail_msg("signing failed");

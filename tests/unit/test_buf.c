@@ -16,14 +16,26 @@ static void test_bound(void **s)
     buf_init(&b, 10);
     assert_int_equal(buf_puts(&b, "0123456789"), 0);
     assert_int_equal(b.len, 10);
+    assert_false(buf_failed(&b));
+    /* Past the bound: poisoned, nothing half-built is left to use, and
+     * appends that would fit fail too, until a reset. */
     assert_int_equal(buf_puts(&b, "x"), -1);
-    assert_int_equal(b.len, 10);
-    assert_string_equal(b.data, "0123456789");
+    assert_true(buf_failed(&b));
+    assert_int_equal(b.len, 0);
+    assert_null(b.data);
+    assert_int_equal(buf_puts(&b, ""), -1);
+    assert_int_equal(buf_json_str(&b, "a", 1), -1);
+    buf_truncate(&b, 0);
+    assert_null(b.data);
     buf_reset(&b);
+    assert_false(buf_failed(&b));
     assert_int_equal(buf_printf(&b, "%d-%s", 42, "ab"), 0);
     assert_string_equal(b.data, "42-ab");
     assert_int_equal(buf_printf(&b, "%s", "toolong"), -1);
-    assert_string_equal(b.data, "42-ab");
+    assert_true(buf_failed(&b));
+    assert_null(b.data);
+    buf_reset(&b);
+    assert_int_equal(buf_printf(&b, "%d-%s", 42, "ab"), 0);
     buf_truncate(&b, 9); /* longer than it is: unchanged */
     assert_string_equal(b.data, "42-ab");
     buf_truncate(&b, 2);

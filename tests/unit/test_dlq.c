@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <json-c/json.h>
 #include <string.h>
 
 static void test_cut_halves_and_marks(void **s)
@@ -57,11 +58,60 @@ static void test_parse_time(void **s)
     assert_int_equal(dlq_parse_time("yesterday", &ms), -1);
 }
 
+/* A partial's DLQ value: the event narrowed to its own recipients that
+ * ZIM names as failed, in the event's order; anything else ZIM names is
+ * not ours to replay. */
+static void test_narrow_table(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *errors, *want_to;
+    } t[] = {
+        {"[{\"UserId\":\"c\",\"SubCode\":1},{\"UserId\":\"a\"}]",
+         "[\"a\",\"c\"]"},
+        {"[{\"UserId\":\"b\"}]", "[\"b\"]"},
+        {"[{\"UserId\":\"stranger\"},{\"UserId\":\"b\"}]", "[\"b\"]"},
+        {"[{\"UserId\":7},{\"SubCode\":1}]", "[]"},
+        {"[]", "[]"},
+    };
+    const char *ev = "{\"FromUserId\":\"u\",\"ToUserId\":[\"a\",\"b\",\"c\"],"
+                     "\"MessageType\":1,\"Priority\":1,"
+                     "\"MessageBody\":{\"Message\":\"hi\"}}";
+    struct json_object *root = json_tokener_parse(ev);
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct json_object *errs = json_tokener_parse(t[i].errors);
+        struct buf out;
+        buf_init(&out, 1 << 16);
+        assert_int_equal(dlq_narrow(root, errs, &out), 0);
+        struct json_object *got = json_tokener_parse(out.data), *to = NULL;
+        assert_true(json_object_object_get_ex(got, "ToUserId", &to));
+        assert_string_equal(
+            json_object_to_json_string_ext(to, JSON_C_TO_STRING_PLAIN),
+            t[i].want_to);
+        /* Everything else is the event's. */
+        struct json_object *body = NULL;
+        assert_true(json_object_object_get_ex(got, "MessageBody", &body));
+        json_object_put(got);
+        json_object_put(errs);
+        buf_free(&out);
+    }
+    /* Over the buffer's bound: -1 and nothing half-built to produce. */
+    struct json_object *errs = json_tokener_parse("[{\"UserId\":\"a\"}]");
+    struct buf out;
+    buf_init(&out, 16);
+    assert_int_equal(dlq_narrow(root, errs, &out), -1);
+    assert_true(buf_failed(&out));
+    assert_null(out.data);
+    json_object_put(errs);
+    json_object_put(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cut_halves_and_marks),
         cmocka_unit_test(test_parse_time),
+        cmocka_unit_test(test_narrow_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

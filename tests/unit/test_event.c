@@ -59,7 +59,7 @@ static struct event_limits limits(void)
     struct config cfg;
     struct event_limits lim;
     config_init(&cfg);
-    config_event_limits(&cfg, &lim);
+    event_limits_from_config(&cfg, &lim);
     config_free(&cfg);
     return lim;
 }
@@ -665,7 +665,7 @@ static void test_settings_change_rules(void **s)
     assert_int_equal(
         config_set(&cfg, "event.unknown_fields", "pass", err, sizeof(err)), 0);
     struct event_limits lim;
-    config_event_limits(&cfg, &lim);
+    event_limits_from_config(&cfg, &lim);
     config_free(&cfg);
     static const struct tcase t[] = {
         {P, PEER_MSG("{m4096}"), OK, 0},

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <string.h>
 
 static void test_classify_table(void **s)
@@ -93,12 +94,142 @@ static void test_backoff_full_jitter(void **s)
     assert_int_equal(outcome_backoff_ms(1, 100, 10000, 100), 200);
 }
 
+/* Every verdict: what an answer means for the event, the breaker and the
+ * quota, per action. */
+static void test_judge_table(void **s)
+{
+    (void)s;
+    static const struct {
+        int curl_rc;
+        long http;
+        const char *body;
+        enum event_kind kind;
+        enum outcome outcome;
+        enum breaker_event breaker;
+        bool throttled;
+    } t[] = {
+        {CURLE_OPERATION_TIMEDOUT, 0, NULL, EVENT_PEER, OUTCOME_RETRY,
+         BREAKER_TRANSPORT, false},
+        {CURLE_OK, 503, NULL, EVENT_GROUP, OUTCOME_RETRY, BREAKER_TRANSPORT,
+         false},
+        {CURLE_OK, 429, NULL, EVENT_PEER, OUTCOME_RETRY, BREAKER_OK, false},
+        {CURLE_OK, 404, NULL, EVENT_PEER, OUTCOME_FAILED, BREAKER_OK, false},
+        {CURLE_OK, 200, "not json", EVENT_PEER, OUTCOME_RETRY, BREAKER_OK,
+         false},
+        {CURLE_OK, 200, "{\"Code\":0}", EVENT_BROADCAST, OUTCOME_SENT,
+         BREAKER_OK, false},
+        {CURLE_OK, 200, "{\"Code\":7}", EVENT_PEER, OUTCOME_RETRY, BREAKER_OK,
+         true},
+        {CURLE_OK, 200, "{\"Code\":7}", EVENT_BROADCAST, OUTCOME_RETRY,
+         BREAKER_OK, true},
+        /* Broadcast's own frequency limit throttles broadcasts only. */
+        {CURLE_OK, 200, "{\"Code\":660500003}", EVENT_BROADCAST, OUTCOME_RETRY,
+         BREAKER_OK, true},
+        {CURLE_OK, 200, "{\"Code\":660500003}", EVENT_PEER, OUTCOME_RETRY,
+         BREAKER_OK, false},
+        {CURLE_OK, 200, "{\"Code\":1}", EVENT_GROUP, OUTCOME_RETRY, BREAKER_OK,
+         false},
+        /* Our setup is wrong: systemic, whatever the action. */
+        {CURLE_OK, 200, "{\"Code\":100000005}", EVENT_PEER, OUTCOME_FAILED,
+         BREAKER_SYSTEMIC, false},
+        {CURLE_OK, 200, "{\"Code\":3}", EVENT_BROADCAST, OUTCOME_FAILED,
+         BREAKER_SYSTEMIC, false},
+        {CURLE_OK, 200, "{\"Code\":660000028}", EVENT_GROUP, OUTCOME_FAILED,
+         BREAKER_SYSTEMIC, false},
+        /* About the message: the breaker is not told of a problem. */
+        {CURLE_OK, 200, "{\"Code\":660600001}", EVENT_GROUP, OUTCOME_FAILED,
+         BREAKER_OK, false},
+        {CURLE_OK, 200,
+         "{\"Code\":0,\"ErrorList\":[{\"UserId\":\"g\",\"SubCode\":1}]}",
+         EVENT_PEER, OUTCOME_PARTIAL, BREAKER_OK, false},
+        {CURLE_OK, 200, "{\"Code\":0,\"AuditInfos\":[{\"Index\":0}]}",
+         EVENT_PEER, OUTCOME_REJECTED, BREAKER_OK, false},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct zim_result res;
+        zim_result_init(&res);
+        res.curl_rc = t[i].curl_rc;
+        res.http = t[i].http;
+        if (t[i].body)
+            zim_proto_parse(&res, t[i].body, strlen(t[i].body));
+        struct verdict v = outcome_judge(&res, t[i].kind);
+        if (v.outcome != t[i].outcome || v.breaker != t[i].breaker ||
+            v.throttled != t[i].throttled)
+            fail_msg("case %zu: got %s/%d/%d", i, outcome_name(v.outcome),
+                     (int)v.breaker, (int)v.throttled);
+        zim_result_free(&res);
+    }
+}
+
+/* Whether a retry goes, and after how long. */
+static void test_retry_wait_table(void **s)
+{
+    (void)s;
+    const struct retry_policy p = {.max_attempts = 4,
+                                   .base_ms = 100,
+                                   .max_ms = 1000,
+                                   .max_elapsed_ms = 5000};
+    static const struct {
+        int attempts;
+        int64_t elapsed;
+        uint64_t rnd;
+        int64_t want; /* -1: give up */
+    } t[] = {
+        {1, 0, 0, 100},                     /* first retry: the base */
+        {2, 0, 100, 200},                   /* [100, 200]: the top */
+        {3, 0, 0, 100},                     /* [100, 400]: the bottom */
+        {3, 0, 150, 250},    {4, 0, 0, -1}, /* max_attempts made */
+        {1, 4900, 0, 100},  /* 4900 + 100 = the limit: still goes */
+        {1, 4901, 0, -1},   /* past max_elapsed_ms */
+        {2, 4850, 100, -1}, /* its wait would pass it */
+        {2, 4800, 100, 200},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        int64_t got =
+            outcome_retry_wait(&p, t[i].attempts, t[i].elapsed, t[i].rnd);
+        if (got != t[i].want)
+            fail_msg("case %zu: want %lld got %lld", i, (long long)t[i].want,
+                     (long long)got);
+    }
+}
+
+/* How a finished event is filed, and its status. */
+static void test_filing_table(void **s)
+{
+    (void)s;
+    static const struct {
+        enum outcome o;
+        enum failure_class f; /* outcome_failure(o) */
+        const char *status, *name;
+    } t[] = {
+        {OUTCOME_SENT, FAILURE_NONE, "sent", ""},
+        {OUTCOME_REJECTED, FAILURE_NONE, "rejected", ""},
+        {OUTCOME_PARTIAL, FAILURE_PARTIAL, "partial", "partial"},
+        {OUTCOME_FAILED, FAILURE_API, "failed", "api"},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        assert_int_equal(outcome_failure(t[i].o), t[i].f);
+        assert_string_equal(outcome_status(t[i].o, t[i].f), t[i].status);
+        assert_string_equal(outcome_failure_name(t[i].f), t[i].name);
+    }
+    /* Filed by the caller: exhausted retries and invalid events. */
+    assert_string_equal(outcome_status(OUTCOME_RETRY, FAILURE_EXHAUSTED),
+                        "failed");
+    assert_string_equal(outcome_failure_name(FAILURE_EXHAUSTED), "exhausted");
+    assert_string_equal(outcome_status(OUTCOME_FAILED, FAILURE_VALIDATION),
+                        "failed");
+    assert_string_equal(outcome_failure_name(FAILURE_VALIDATION), "validation");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify_table),
         cmocka_unit_test(test_code_classes),
         cmocka_unit_test(test_backoff_full_jitter),
+        cmocka_unit_test(test_judge_table),
+        cmocka_unit_test(test_retry_wait_table),
+        cmocka_unit_test(test_filing_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
-/* test_ratelimit.c - bucket rates, shares, AIMD and the rolling window,
- * driven by a fake clock. */
+/* test_ratelimit.c - bucket rates, shares and AIMD, driven by a fake
+ * clock. */
 #include "ratelimit.h"
 
 #include <setjmp.h>
@@ -90,38 +90,12 @@ static void test_aimd(void **s)
     ratelimit_destroy(rl);
 }
 
-static void test_window(void **s)
-{
-    (void)s;
-    struct window *w = window_new(3, 1000);
-    assert_false(window_full(w, 0));
-    window_add(w, 0);
-    window_add(w, 100);
-    window_add(w, 200);
-    assert_true(window_full(w, 300));
-    assert_int_equal(window_frees_at(w, 300), 1000);
-    assert_false(window_full(w, 1000));
-    assert_int_equal(window_count(w, 1150), 1);
-    /* Two replicas: two thirds of 3 = 2. */
-    window_set_share(w, 0.67);
-    assert_int_equal(window_limit(w), 2);
-    window_add(w, 1100);
-    assert_true(window_full(w, 1150));
-    assert_int_equal(window_frees_at(w, 1150), 1200); /* 200 + 1000 */
-    window_destroy(w);
-    w = window_new(0, 1000); /* unlimited */
-    window_add(w, 1);
-    assert_false(window_full(w, 2));
-    window_destroy(w);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rate_and_share),
         cmocka_unit_test(test_sliding_window_bound),
         cmocka_unit_test(test_aimd),
-        cmocka_unit_test(test_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,35 @@
+/* buf.h - a byte buffer with a hard upper bound.
+ * Appends fail (-1) instead of growing past the bound, so no input can make
+ * us allocate without limit. A buffer whose append failed is poisoned, as
+ * curl's dynbuf is: its content is freed and every later append fails
+ * until buf_reset(), so a half-built value can never be used. The content
+ * is always NUL-terminated. */
+#ifndef ZB_BUF_H
+#define ZB_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;   /* NUL-terminated; NULL until the first append */
+    size_t len;   /* bytes used, without the NUL */
+    size_t cap;   /* bytes allocated */
+    size_t limit; /* most bytes len may reach */
+    int failed;   /* an append failed: poisoned until buf_reset() */
+};
+
+void buf_init(struct buf *b, size_t limit);
+void buf_free(struct buf *b);  /* frees data; b may be reused after buf_init */
+void buf_reset(struct buf *b); /* len = 0, keeps the memory, unpoisons */
+int buf_failed(const struct buf *b);          /* 1 if poisoned */
+void buf_truncate(struct buf *b, size_t len); /* len = min(len, b->len) */
+int buf_append(struct buf *b, const void *p, size_t n); /* 0 or -1 */
+int buf_puts(struct buf *b, const char *s);             /* 0 or -1 */
+int buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3))); /* 0 or -1 */
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Appends s as a JSON string literal, quotes included. 0 or -1. */
+int buf_json_str(struct buf *b, const char *s, size_t n);
+
+#endif

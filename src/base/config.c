@@ -1,0 +1,557 @@
+/* config.c - the settings table and its sources (file, environment). */
+#include "config.h"
+
+#include "fileio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stype { S_STR = 0, S_INT, S_U32, S_ENUM };
+
+#define S_REQUIRED  1u
+#define S_SENSITIVE 2u
+
+struct setting {
+    const char *key;
+    enum stype type;
+    const char *def;     /* default, as text; NULL: unset */
+    int64_t min, max;    /* S_INT / S_U32 range */
+    const char *choices; /* S_ENUM: "a|b|c", stored as the index */
+    unsigned flags;
+    size_t off;
+    const char *help;
+};
+
+#define F(m) offsetof(struct config, m)
+
+static const struct setting settings[] = {
+    {"zim.endpoint", S_STR, "https://zim-api.zego.im", 0, 0, NULL, 0,
+     F(endpoint),
+     "ZIM server API base URL (https://; http:// only for local testing)"},
+    {"zim.app_id", S_U32, NULL, 1, UINT32_MAX, NULL, S_REQUIRED, F(app_id),
+     "AppID from the ZEGOCLOUD console (uint32)"},
+    {"zim.server_secret", S_STR, NULL, 0, 0, NULL, S_SENSITIVE, F(secret),
+     "ServerSecret; prefer zim.server_secret_file or the environment"},
+    {"zim.server_secret_file", S_STR, NULL, 0, 0, NULL, 0, F(secret_file),
+     "file holding the ServerSecret (first line; surrounding space ignored)"},
+    {"zim.tls.ca_file", S_STR, NULL, 0, 0, NULL, 0, F(ca_file),
+     "extra CA bundle (PEM) to trust for zim.endpoint; verification is "
+     "always on"},
+    {"topics.peer", S_STR, "zim.peer", 0, 0, NULL, 0, F(topic[TOPIC_PEER]),
+     "input topic for SendPeerMessage events"},
+    {"topics.group", S_STR, "zim.group", 0, 0, NULL, 0, F(topic[TOPIC_GROUP]),
+     "input topic for SendGroupMessage events"},
+    {"topics.broadcast", S_STR, "zim.broadcast", 0, 0, NULL, 0,
+     F(topic[TOPIC_BROADCAST]), "input topic for SendMessageToAllUsers events"},
+    {"topics.reply", S_STR, "zim.reply", 0, 0, NULL, 0, F(topic[TOPIC_REPLY]),
+     "output topic: one outcome record per input record"},
+    {"topics.dlq", S_STR, "zim.dlq", 0, 0, NULL, 0, F(topic[TOPIC_DLQ]),
+     "output topic: one replayable record per failed or partial event"},
+    {"http.max_inflight", S_INT, "64", 1, 1024, NULL, 0, F(max_inflight),
+     "most ZIM requests in flight at once; also bounds buffered records"},
+    {"commit.window", S_INT, "64", 1, 1000000, NULL, 0, F(commit_window),
+     "most records sent to ZIM whose offsets are not committed yet: a "
+     "crash sends at most this many again. It also caps throughput at "
+     "about window / (ZIM latency + 15 ms)"},
+    {"http.timeout_ms", S_INT, "10000", 100, 300000, NULL, 0, F(timeout_ms),
+     "whole-request timeout for one ZIM call"},
+    {"http.connect_timeout_ms", S_INT, "3000", 100, 60000, NULL, 0,
+     F(connect_timeout_ms), "TCP+TLS connect timeout for ZIM"},
+    {"http.listen", S_STR, "0.0.0.0:9464", 0, 0, NULL, 0, F(listen),
+     "address of the /metrics, /healthz and /readyz listener (port 0: any)"},
+    {"http.stall_ms", S_INT, "30000", 1000, 600000, NULL, 0, F(stall_ms),
+     "/healthz fails when the main loop has not turned for this long"},
+    {"retry.max_attempts", S_INT, "8", 1, 100, NULL, 0, F(retry_max_attempts),
+     "attempts per event before it is 'exhausted'"},
+    {"retry.base_ms", S_INT, "100", 1, 60000, NULL, 0, F(retry_base_ms),
+     "first backoff; doubles per attempt, with full jitter"},
+    {"retry.max_ms", S_INT, "10000", 1, 600000, NULL, 0, F(retry_max_ms),
+     "longest single backoff"},
+    {"retry.max_elapsed_ms", S_INT, "120000", 1, 86400000, NULL, 0,
+     F(retry_max_elapsed_ms), "longest time one event keeps retrying"},
+    {"ordering", S_ENUM, "key", 0, 0, "key|partition|none", 0, F(ordering),
+     "key: one record per Kafka key in flight, in partition order; "
+     "partition: per partition; none: no order"},
+    {"queue.max_records", S_INT, "1000", 1, 1000000, NULL, 0, F(max_records),
+     "records held in memory; at this bound consumption pauses"},
+    {"quota.peer_per_s", S_INT, "20", 0, 100000, NULL, 0, F(quota[TOPIC_PEER]),
+     "SendPeerMessage calls/s per AppID (ZIM: 20; 0: "
+     "no limit)"},
+    {"quota.group_per_s", S_INT, "10", 0, 100000, NULL, 0,
+     F(quota[TOPIC_GROUP]), "SendGroupMessage calls/s per AppID (ZIM: 10)"},
+    {"quota.broadcast_per_s", S_INT, "1", 0, 100000, NULL, 0,
+     F(quota[TOPIC_BROADCAST]),
+     "SendMessageToAllUsers calls/s per AppID (ZIM: 1)"},
+    {"quota.broadcast_daily", S_INT, "100", 0, 1000000, NULL, 0,
+     F(broadcast_daily),
+     "SendMessageToAllUsers calls per window (ZIM: 100 per 24 h; 0: no "
+     "limit)"},
+    {"quota.broadcast_window_ms", S_INT, "86400000", 1000, 604800000, NULL, 0,
+     F(broadcast_window_ms), "the rolling window of the broadcast quota"},
+    {"quota.headroom_pct", S_INT, "3", 0, 50, NULL, 0, F(headroom_pct),
+     "percent kept below each per-second quota, for network jitter: a "
+     "full second of calls tolerates headroom x 10 ms of it (3: 30 ms)"},
+    {"breaker.failures", S_INT, "5", 1, 1000, NULL, 0, F(breaker_failures),
+     "transport errors or HTTP 5xx in a row that open the breaker"},
+    {"breaker.probe_ms", S_INT, "1000", 10, 600000, NULL, 0,
+     F(breaker_probe_ms), "first wait before a probe while open"},
+    {"breaker.probe_max_ms", S_INT, "30000", 10, 3600000, NULL, 0,
+     F(breaker_probe_max_ms), "longest wait between probes"},
+    {"shutdown.drain_ms", S_INT, "10000", 0, 600000, NULL, 0, F(drain_ms),
+     "how long in-flight calls may finish on SIGTERM or a rebalance"},
+    {"log.level", S_ENUM, "info", 0, 0, "error|warn|info|debug", 0,
+     F(log_level), "least severe level logged"},
+    {"log.format", S_ENUM, "text", 0, 0, "text|json", 0, F(log_format),
+     "text: logfmt lines; json: one JSON object per line"},
+    {"reply.copy_headers", S_STR, "correlation-id,event-id,traceparent", 0, 0,
+     NULL, 0, F(copy_headers),
+     "input headers copied to reply records (comma-separated)"},
+    {"event.max_record_bytes", S_INT, "65536", 1024, 1048576, NULL, 0,
+     F(max_record_bytes),
+     "largest input record accepted; a larger one is dead-lettered, cut "
+     "to its first 64 KiB if it is longer. Failed records up to this size "
+     "are dead-lettered whole if the DLQ topic's max.message.bytes allows "
+     "it (plus about 1 KB of headers); if not, they are cut until it "
+     "does"},
+    {"event.max_message_bytes", S_INT, "2048", 1, 32768, NULL, 0,
+     F(max_message_bytes),
+     "MessageBody.Message limit (ZIM: 2 KB, up to 32 KB via support)"},
+    {"event.max_multi_message_bytes", S_INT, "5120", 1, 32768, NULL, 0,
+     F(max_multi_message_bytes),
+     "MessageBody.Message limit for multi-item messages (ZIM: 5 KB)"},
+    {"event.max_extended_data_bytes", S_INT, "1024", 1, 32768, NULL, 0,
+     F(max_extended_bytes), "MessageBody.ExtendedData limit (ZIM: 1 KB)"},
+    {"event.max_searched_content_bytes", S_INT, "64", 1, 1024, NULL, 0,
+     F(max_searched_bytes), "SearchedContent limit (ZIM: 64 bytes)"},
+    {"event.max_json_depth", S_INT, "16", 4, 64, NULL, 0, F(max_json_depth),
+     "deepest JSON nesting accepted"},
+    {"event.unknown_fields", S_ENUM, "reject", 0, 0, "reject|pass", 0,
+     F(unknown_fields),
+     "reject: fields ZIM does not define are errors; pass: send them on"},
+};
+#define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static const struct setting *find(const char *key)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (strcmp(settings[i].key, key) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static void *field(struct config *cfg, const struct setting *s)
+{
+    return (char *)cfg + s->off;
+}
+
+static int enum_index(const char *choices, const char *v)
+{
+    size_t vl = strlen(v);
+    int i = 0;
+    for (const char *p = choices; *p; i++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == vl && strncmp(p, v, n) == 0)
+            return i;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return -1;
+}
+
+static int set_one(struct config *cfg, const struct setting *s, const char *v,
+                   char *err, size_t errlen)
+{
+    switch (s->type) {
+    case S_STR: {
+        char *dup = strdup(v);
+        if (dup == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        char **dst = field(cfg, s);
+        free(*dst);
+        *dst = dup;
+        return 0;
+    }
+    case S_INT:
+    case S_U32: {
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || end == v || *end != '\0') {
+            snprintf(err, errlen, "%s: '%s' is not an integer", s->key,
+                     (s->flags & S_SENSITIVE) ? "[redacted]" : v);
+            return -1;
+        }
+        if (n < s->min || n > s->max) {
+            snprintf(err, errlen,
+                     "%s: %lld is out of range [%" PRId64 ", %" PRId64 "]",
+                     s->key, n, s->min, s->max);
+            return -1;
+        }
+        if (s->type == S_U32)
+            *(uint32_t *)field(cfg, s) = (uint32_t)n;
+        else
+            *(int64_t *)field(cfg, s) = (int64_t)n;
+        return 0;
+    }
+    case S_ENUM: {
+        int i = enum_index(s->choices, v);
+        if (i < 0) {
+            snprintf(err, errlen, "%s: '%s' is not one of %s", s->key, v,
+                     s->choices);
+            return -1;
+        }
+        *(int64_t *)field(cfg, s) = i;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+static int kafka_set(struct config *cfg, const char *key, const char *v,
+                     char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        if (strcmp(cfg->kafka[i].key, key) == 0) {
+            char *dup = strdup(v);
+            if (dup == NULL)
+                goto oom;
+            free(cfg->kafka[i].value);
+            cfg->kafka[i].value = dup;
+            return 0;
+        }
+    }
+    struct config_kv *kv =
+        realloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof(*kv));
+    if (kv == NULL)
+        goto oom;
+    cfg->kafka = kv;
+    kv[cfg->n_kafka].key = strdup(key);
+    kv[cfg->n_kafka].value = strdup(v);
+    cfg->n_kafka++;
+    if (kv[cfg->n_kafka - 1].key && kv[cfg->n_kafka - 1].value)
+        return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+void config_init(struct config *cfg)
+{
+    char err[256];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (settings[i].def)
+            set_one(cfg, &settings[i], settings[i].def, err, sizeof(err));
+    kafka_set(cfg, "group.id", "zimbridge", err, sizeof(err));
+    /* A new group starts at the beginning: a backlog is work to do. */
+    kafka_set(cfg, "auto.offset.reset", "earliest", err, sizeof(err));
+    /* librdkafka prefetches up to 64 MB per consumer by default; 16 MB
+     * keeps the whole process small and still hides fetch latency. */
+    kafka_set(cfg, "queued.max.messages.kbytes", "16384", err, sizeof(err));
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        if (settings[i].type == S_STR) {
+            char **p = field(cfg, &settings[i]);
+            if (*p && (settings[i].flags & S_SENSITIVE))
+                memset(*p, 0, strlen(*p));
+            free(*p);
+            *p = NULL;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        /* kafka.* may hold SASL passwords: wipe before freeing. */
+        memset(cfg->kafka[i].value, 0, strlen(cfg->kafka[i].value));
+        free(cfg->kafka[i].key);
+        free(cfg->kafka[i].value);
+    }
+    free(cfg->kafka);
+    cfg->kafka = NULL;
+    cfg->n_kafka = 0;
+}
+
+int config_set(struct config *cfg, const char *key, const char *value,
+               char *err, size_t errlen)
+{
+    if (strncmp(key, "kafka.", 6) == 0 && key[6] != '\0')
+        return kafka_set(cfg, key + 6, value, err, errlen);
+    const struct setting *s = find(key);
+    if (s == NULL) {
+        snprintf(err, errlen, "unknown setting '%s'", key);
+        return -1;
+    }
+    return set_one(cfg, s, value, err, errlen);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+int config_load_file(struct config *cfg, const char *path, char *err,
+                     size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = config_load_stream(cfg, f, path, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
+                       size_t errlen)
+{
+    char line[4096], why[512];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (eq == NULL) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value'", path,
+                     lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        if (config_set(cfg, key, val, why, sizeof(why)) == -1) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+            rc = -1;
+            break;
+        }
+    }
+    memset(line, 0, sizeof(line)); /* may have held a secret */
+    return rc;
+}
+
+/* ZIMBRIDGE_ZIM_APP_ID for zim.app_id. */
+static void env_name(const char *key, char *out, size_t n)
+{
+    size_t j = (size_t)snprintf(out, n, "ZIMBRIDGE_");
+    for (size_t i = 0; key[i] && j + 1 < n; i++)
+        out[j++] = key[i] == '.' ? '_' : (char)toupper((unsigned char)key[i]);
+    out[j] = '\0';
+}
+
+int config_load_env(struct config *cfg, char *const *env, char *err,
+                    size_t errlen)
+{
+    char name[128], why[512];
+    for (; env && *env; env++) {
+        const char *e = *env, *eq = strchr(e, '=');
+        if (strncmp(e, "ZIMBRIDGE_", 10) != 0 || eq == NULL)
+            continue;
+        size_t nl = (size_t)(eq - e);
+        const char *key = NULL;
+        char kafka_key[128];
+        for (size_t i = 0; i < N_SETTINGS && !key; i++) {
+            env_name(settings[i].key, name, sizeof(name));
+            if (strlen(name) == nl && strncmp(name, e, nl) == 0)
+                key = settings[i].key;
+        }
+        if (!key && nl > 16 && nl - 10 < sizeof(kafka_key) &&
+            strncmp(e, "ZIMBRIDGE_KAFKA_", 16) == 0) {
+            /* librdkafka property names use '.', never '_'. */
+            size_t j = (size_t)snprintf(kafka_key, sizeof(kafka_key), "kafka.");
+            for (size_t i = 16; i < nl; i++)
+                kafka_key[j++] =
+                    e[i] == '_' ? '.' : (char)tolower((unsigned char)e[i]);
+            kafka_key[j] = '\0';
+            key = kafka_key;
+        }
+        if (!key) {
+            snprintf(err, errlen, "environment: %.*s is not a setting", (int)nl,
+                     e);
+            return -1;
+        }
+        if (config_set(cfg, key, eq + 1, why, sizeof(why)) == -1) {
+            snprintf(err, errlen, "environment %.*s: %s", (int)nl, e, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_secret_file(struct config *cfg, char *err, size_t errlen)
+{
+    char *secret = NULL, why[512];
+    if (file_read_secret(cfg->secret_file, &secret, why, sizeof(why)) == -1) {
+        snprintf(err, errlen, "zim.server_secret_file %s", why);
+        return -1;
+    }
+    file_free_secret(cfg->secret);
+    cfg->secret = secret;
+    return 0;
+}
+
+int config_finish(struct config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        if (!(settings[i].flags & S_REQUIRED))
+            continue;
+        /* The only required non-string is zim.app_id, 0 until set. */
+        if (settings[i].type == S_U32 &&
+            *(uint32_t *)field(cfg, &settings[i]) == 0) {
+            snprintf(err, errlen, "%s is required", settings[i].key);
+            return -1;
+        }
+    }
+    if (config_kafka_get(cfg, "bootstrap.servers") == NULL) {
+        snprintf(err, errlen, "kafka.bootstrap.servers is required");
+        return -1;
+    }
+    if (cfg->secret_file && read_secret_file(cfg, err, errlen) == -1)
+        return -1;
+    if (cfg->secret == NULL || cfg->secret[0] == '\0') {
+        snprintf(err, errlen,
+                 "zim.server_secret or zim.server_secret_file "
+                 "is required");
+        return -1;
+    }
+    if (strncmp(cfg->endpoint, "https://", 8) != 0 &&
+        strncmp(cfg->endpoint, "http://", 7) != 0) {
+        snprintf(err, errlen, "zim.endpoint '%s' must start with https://",
+                 cfg->endpoint);
+        return -1;
+    }
+    const char *host = strstr(cfg->endpoint, "://") + 3;
+    if (*host == '\0' || *host == '/' || strchr(cfg->endpoint, '?') ||
+        strchr(cfg->endpoint, '#') || strchr(cfg->endpoint, ' ')) {
+        snprintf(err, errlen, "zim.endpoint '%s' is not a base URL",
+                 cfg->endpoint);
+        return -1;
+    }
+    for (int i = 0; i < TOPIC_ROLE_COUNT; i++) {
+        if (cfg->topic[i][0] == '\0') {
+            snprintf(err, errlen, "topic names must not be empty");
+            return -1;
+        }
+    }
+    if (cfg->retry_base_ms > cfg->retry_max_ms) {
+        snprintf(err, errlen, "retry.base_ms must not exceed retry.max_ms");
+        return -1;
+    }
+    return 0;
+}
+
+static bool kafka_sensitive(const char *key)
+{
+    return strstr(key, "password") || strstr(key, "secret") ||
+           strstr(key, "key") || strstr(key, "jaas") || strstr(key, "token") ||
+           strstr(key, "sasl.oauthbearer.config");
+}
+
+void config_dump(const struct config *cfg, FILE *out)
+{
+    struct config *c = (struct config *)cfg; /* field() reads only */
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        fprintf(out, "%s = ", s->key);
+        if (s->flags & S_SENSITIVE) {
+            const char *v = *(char **)field(c, s);
+            fprintf(out, "%s\n", v ? "[redacted]" : "");
+            continue;
+        }
+        switch (s->type) {
+        case S_STR: {
+            const char *v = *(char **)field(c, s);
+            fprintf(out, "%s\n", v ? v : "");
+            break;
+        }
+        case S_INT:
+            fprintf(out, "%" PRId64 "\n", *(int64_t *)field(c, s));
+            break;
+        case S_U32:
+            fprintf(out, "%" PRIu32 "\n", *(uint32_t *)field(c, s));
+            break;
+        case S_ENUM: {
+            int64_t idx = *(int64_t *)field(c, s);
+            const char *p = s->choices;
+            for (int64_t k = 0; k < idx; k++)
+                p = strchr(p, '|') + 1;
+            fprintf(out, "%.*s\n", (int)strcspn(p, "|"), p);
+            break;
+        }
+        }
+    }
+    for (size_t i = 0; i < cfg->n_kafka; i++)
+        fprintf(out, "kafka.%s = %s\n", cfg->kafka[i].key,
+                kafka_sensitive(cfg->kafka[i].key) ? "[redacted]"
+                                                   : cfg->kafka[i].value);
+}
+
+void config_write_example(FILE *out)
+{
+    char name[128];
+    fprintf(out,
+            "# zimbridge configuration: `key = value`, `#` starts a comment.\n"
+            "# Every key can also be set by the environment variable shown\n"
+            "# (the environment wins). Keys starting with kafka. go to\n"
+            "# librdkafka unchanged (CONFIGURATION.md of librdkafka), e.g.\n"
+            "# kafka.security.protocol, kafka.sasl.*, kafka.ssl.*.\n\n"
+            "# Required. Env: ZIMBRIDGE_KAFKA_BOOTSTRAP_SERVERS\n"
+            "kafka.bootstrap.servers = 127.0.0.1:9092\n"
+            "# Consumer group shared by all replicas. Env: "
+            "ZIMBRIDGE_KAFKA_GROUP_ID\n"
+            "# kafka.group.id = zimbridge\n"
+            "# Where a new group starts. Env: "
+            "ZIMBRIDGE_KAFKA_AUTO_OFFSET_RESET\n"
+            "# kafka.auto.offset.reset = earliest\n"
+            "# Consumer prefetch bound (librdkafka default 65536). Env: "
+            "ZIMBRIDGE_KAFKA_QUEUED_MAX_MESSAGES_KBYTES\n"
+            "# kafka.queued.max.messages.kbytes = 16384\n");
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        env_name(s->key, name, sizeof(name));
+        fprintf(out, "\n# %s.", s->help);
+        if (s->type == S_INT || s->type == S_U32)
+            fprintf(out, " Range %" PRId64 "..%" PRId64 ".", s->min, s->max);
+        if (s->type == S_ENUM)
+            fprintf(out, " One of %s.", s->choices);
+        if (s->flags & S_REQUIRED)
+            fprintf(out, " Required.");
+        if (s->flags & S_SENSITIVE)
+            fprintf(out, " Sensitive: never printed.");
+        fprintf(out, "\n# Env: %s\n", name);
+        if (strcmp(s->key, "zim.app_id") == 0)
+            fprintf(out, "%s = 1234567890\n", s->key);
+        else if (strcmp(s->key, "zim.server_secret_file") == 0)
+            fprintf(out, "%s = /run/secrets/zim-server-secret\n", s->key);
+        else
+            fprintf(out, "# %s = %s\n", s->key, s->def ? s->def : "");
+    }
+}
+
+const char *config_kafka_get(const struct config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->n_kafka; i++)
+        if (strcmp(cfg->kafka[i].key, key) == 0)
+            return cfg->kafka[i].value;
+    return NULL;
+}

@@ -1,0 +1,105 @@
+/* config.h - every setting of zimbridge, in one table (style.md §10).
+ *
+ * Sources, later ones winning: built-in defaults, the config file
+ * (`key = value`, `#` comments), then ZIMBRIDGE_<KEY> environment variables
+ * (key upper-cased, '.' -> '_'). `kafka.*` keys go to librdkafka unchanged.
+ * Unknown keys are errors. Sensitive values are never printed. */
+#ifndef ZB_CONFIG_H
+#define ZB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum topic_role {
+    TOPIC_PEER = 0, /* same order as enum event_kind */
+    TOPIC_GROUP,
+    TOPIC_BROADCAST,
+    TOPIC_REPLY,
+    TOPIC_DLQ,
+};
+#define TOPIC_ROLE_COUNT 5
+
+struct config_kv {
+    char *key; /* without the "kafka." prefix */
+    char *value;
+};
+
+struct config {
+    /* zim.* */
+    char *endpoint;
+    uint32_t app_id;
+    char *secret; /* from zim.server_secret or the file */
+    char *secret_file;
+    char *ca_file;
+    /* topics.* */
+    char *topic[TOPIC_ROLE_COUNT];
+    /* http.* (calls to ZIM) and the metrics listener */
+    int64_t max_inflight;
+    int64_t commit_window;
+    int64_t timeout_ms;
+    int64_t connect_timeout_ms;
+    char *listen;
+    int64_t stall_ms; /* /healthz fails after this long without a turn */
+    /* retry.* */
+    int64_t retry_max_attempts;
+    int64_t retry_base_ms;
+    int64_t retry_max_ms;
+    int64_t retry_max_elapsed_ms;
+    /* the rest */
+    int64_t drain_ms;
+    int64_t log_level;  /* enum log_level */
+    int64_t log_format; /* enum log_format */
+    char *copy_headers; /* comma-separated header names */
+    /* event.* */
+    int64_t max_record_bytes;
+    int64_t max_message_bytes;
+    int64_t max_multi_message_bytes;
+    int64_t max_extended_bytes;
+    int64_t max_searched_bytes;
+    int64_t max_json_depth;
+    int64_t unknown_fields; /* 0 reject, 1 pass */
+    /* flow control */
+    int64_t ordering;    /* enum ordering */
+    int64_t max_records; /* records held in memory */
+    int64_t quota[3];    /* calls/s per action, 0 = unlimited */
+    int64_t broadcast_daily;
+    int64_t broadcast_window_ms;
+    int64_t headroom_pct;
+    int64_t breaker_failures;
+    int64_t breaker_probe_ms;
+    int64_t breaker_probe_max_ms;
+    /* kafka.*, in the order set; later duplicates override earlier ones */
+    struct config_kv *kafka;
+    size_t n_kafka;
+};
+
+/* Fills cfg with the defaults. Free with config_free(). */
+void config_init(struct config *cfg);
+void config_free(struct config *cfg);
+
+/* Sets one key from its text form, checking type and range. 0 or -1. */
+int config_set(struct config *cfg, const char *key, const char *value,
+               char *err, size_t errlen);
+/* Reads `key = value` lines. Errors name the file and line. 0 or -1. */
+int config_load_file(struct config *cfg, const char *path, char *err,
+                     size_t errlen);
+/* The same from an open stream; path names it in errors. */
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
+                       size_t errlen);
+/* Applies every ZIMBRIDGE_* variable of env (NULL-terminated). 0 or -1. */
+int config_load_env(struct config *cfg, char *const *env, char *err,
+                    size_t errlen);
+/* Checks what the bridge needs to run (required keys, the secret, the
+ * endpoint's scheme) and reads zim.server_secret_file. 0 or -1. */
+int config_finish(struct config *cfg, char *err, size_t errlen);
+
+/* Writes every effective setting as `key = value`, secrets [redacted]. */
+void config_dump(const struct config *cfg, FILE *out);
+/* Writes the documented example file (every key, its default and help). */
+void config_write_example(FILE *out);
+
+const char *config_kafka_get(const struct config *cfg, const char *key);
+
+#endif

@@ -1,0 +1,867 @@
+/* service.c - the main loop. A job is held by the scheduler (queued behind
+ * its key, or ready) or is in exactly one list: waiting (retry backoff, or
+ * held while the breaker is open), inflight (a ZIM call is out) or done
+ * (its records are being delivered). */
+#define _GNU_SOURCE   /* pipe2 */
+#define LOG_COMPONENT "service"
+#include "service.h"
+
+#include "breaker.h"
+#include "clock.h"
+#include "dlq.h"
+#include "history.h"
+#include "http_server.h"
+#include "job.h"
+#include "jobsched.h"
+#include "kafka_in.h"
+#include "kafka_out.h"
+#include "log.h"
+#include "metrics.h"
+#include "offsets.h"
+#include "outcome.h"
+#include "ratelimit.h"
+#include "rng.h"
+#include "window.h"
+#include "zim_client.h"
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PRODUCE_RETRY_MS 500
+
+struct jlist {
+    struct job *head, *tail;
+    int n;
+};
+
+struct service {
+    const struct config *cfg;
+    struct event_limits lim;
+    struct kafka_in *ki;
+    struct kafka_out *ko;
+    struct zim_client *zc;
+    int wake[2];
+    struct jobsched *sched;
+    struct jlist waiting, inflight, done;
+    int n_jobs;
+    int max_jobs;
+    uint64_t rng;
+    bool stopping;
+    struct ratelimit *rl[EVENT_KIND_COUNT];
+    struct window *daily; /* broadcast calls in the rolling window */
+    struct breaker breaker;
+    bool daily_paused; /* the broadcast window is full */
+    struct metrics *m;
+    struct http_server *http;
+    int64_t next_lag_ms;
+    int64_t last_poll_ms;
+    /* Bumped when a job comes, goes or is queued again: which jobs are
+     * ready, and which of them hold back commits, change only then. A
+     * search for a job the window lets go that found none is not repeated
+     * before this or the window moves. */
+    uint64_t epoch, searched[EVENT_KIND_COUNT];
+    int64_t searched_window[EVENT_KIND_COUNT];
+};
+
+/* ---- lists ---- */
+
+static void jl_push(struct jlist *l, struct job *j)
+{
+    j->next = NULL;
+    j->prev = l->tail;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+    l->n++;
+}
+
+static void jl_remove(struct jlist *l, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        l->head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        l->tail = j->prev;
+    j->next = j->prev = NULL;
+    l->n--;
+}
+
+static uint64_t rnd(struct service *s)
+{
+    return rng_next(&s->rng);
+}
+
+/* l: the list j is in, or NULL when only the scheduler holds it. */
+static void drop_job(struct service *s, struct jlist *l, struct job *j)
+{
+    s->epoch++;
+    if (l)
+        jl_remove(l, j);
+    jobsched_remove(s->sched, &j->sn);
+    job_destroy(j);
+    s->n_jobs--;
+}
+
+/* A job goes back to the scheduler (to be sent again, or first sent
+ * later): it may be the one a blocked window waits for. */
+static void requeue(struct service *s, struct job *j)
+{
+    s->epoch++;
+    jobsched_requeue(s->sched, &j->sn);
+}
+
+/* ---- producing the outcome ---- */
+
+/* A DLQ record refused as too large (by the producer's message.max.bytes
+ * or the DLQ topic's max.message.bytes) would be refused forever and hold
+ * its partition: cut its value in half and try again at once. */
+static bool cut_if_too_large(struct job_record *r, rd_kafka_resp_err_t e)
+{
+    if (e != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || r->topic != TOPIC_DLQ ||
+        dlq_cut(&r->value, r->hdrs, r->job->rkm->len) == -1)
+        return false;
+    log_warnx("the DLQ record of offset=%" PRId64 " is too large for Kafka: "
+              "cut to %zu bytes of value (zim.value.truncated); raise the "
+              "DLQ topic's max.message.bytes to keep such records whole",
+              r->job->rkm->offset, r->value.len);
+    r->retry_at_ms = clock_mono_ms();
+    return true;
+}
+
+static void produce(struct service *s, struct job_record *r, int64_t now)
+{
+    struct job *j = r->job;
+    char err[256];
+    rd_kafka_headers_t *h = r->hdrs ? rd_kafka_headers_copy(r->hdrs) : NULL;
+    r->retry_at_ms = 0;
+    rd_kafka_resp_err_t e = kafka_out_produce(
+        s->ko, s->cfg->topic[r->topic], j->rkm->key, j->rkm->key_len,
+        r->value.data, r->value.len, h, r, err, sizeof(err));
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR || cut_if_too_large(r, e))
+        return;
+    /* Queue full or topic unknown: keep the record, try again later. */
+    log_warnx("produce to %s failed, retrying: %s topic=%s partition=%d "
+              "offset=%" PRId64,
+              s->cfg->topic[r->topic], err, rd_kafka_topic_name(j->rkm->rkt),
+              (int)j->rkm->partition, j->rkm->offset);
+    r->retry_at_ms = now + PRODUCE_RETRY_MS;
+}
+
+/* Builds the job's next outcome record (reply or DLQ) and produces it. A
+ * record that could not be built is not produced: that would publish a
+ * broken value. dlq_reply() and dlq_record() fail only if Kafka's header
+ * API does, since every value they build is bounded below the buffer. */
+static void add_record(struct service *s, struct job *j, int topic, int64_t now)
+{
+    struct job_record *r = &j->out[j->n_out++];
+    r->job = j;
+    r->topic = topic;
+    buf_init(&r->value, (size_t)s->cfg->max_record_bytes * 2 + 65536);
+    int rc = topic == TOPIC_REPLY
+                 ? dlq_reply(j, s->cfg, &r->value, &r->hdrs)
+                 : dlq_record(j, s->cfg, clock_wall_ms(), &r->value, &r->hdrs);
+    if (rc == -1) {
+        log_error("the %s record of offset=%" PRId64 " could not be built: "
+                  "not written topic=%s partition=%d",
+                  topic == TOPIC_REPLY ? "reply" : "dlq", j->rkm->offset,
+                  rd_kafka_topic_name(j->rkm->rkt), (int)j->rkm->partition);
+        metrics_produce_failed(s->m, topic);
+        r->acked = true; /* nothing to wait for */
+        return;
+    }
+    produce(s, r, now);
+}
+
+/* The outcome's code and message, as the reply and DLQ record say them. */
+static void describe(struct job *j)
+{
+    if (j->failure == FAILURE_VALIDATION) {
+        j->code = j->verr.code;
+        snprintf(j->message, sizeof(j->message), "invalid event: %s%s%s",
+                 j->verr.field, j->verr.field[0] ? ": " : "", j->verr.message);
+        return;
+    }
+    if (j->res.parsed) {
+        j->code = j->res.code;
+        snprintf(j->message, sizeof(j->message), "%s", j->res.message);
+        if (j->failure == FAILURE_PARTIAL)
+            snprintf(j->res.error, sizeof(j->res.error),
+                     "%zu of %zu recipients failed", j->res.n_failed,
+                     json_object_array_length(j->ev.to));
+        return;
+    }
+    j->code = j->res.curl_rc       ? ZB_CODE_TRANSPORT
+              : j->res.http != 200 ? ZB_CODE_HTTP
+                                   : ZB_CODE_BAD_ANSWER;
+    snprintf(j->message, sizeof(j->message), "%s", j->res.error);
+}
+
+static void finish(struct service *s, struct job *j, enum outcome o,
+                   enum failure_class f, int64_t now)
+{
+    j->outcome = o;
+    j->failure = f;
+    /* Its key's next record may go now (its reply need not be out). */
+    jobsched_remove(s->sched, &j->sn);
+    if (j->kind == EVENT_BROADCAST && o == OUTCOME_SENT)
+        window_add(s->daily, clock_wall_ms());
+    describe(j);
+    jl_push(&s->done, j);
+    add_record(s, j, TOPIC_REPLY, now);
+    /* Rejected by moderation: a replay would be rejected again. */
+    if (f != FAILURE_NONE)
+        add_record(s, j, TOPIC_DLQ, now);
+    metrics_outcome(s->m, (int)j->kind, outcome_status(o, f), j->code);
+    log_debug("outcome status=%s code=%" PRId64 " attempts=%d topic=%s "
+              "partition=%d offset=%" PRId64,
+              f == FAILURE_NONE ? outcome_name(o) : outcome_failure_name(f),
+              j->code, j->attempts, rd_kafka_topic_name(j->rkm->rkt),
+              (int)j->rkm->partition, j->rkm->offset);
+}
+
+static void on_delivery(void *ctx, void *opaque, rd_kafka_resp_err_t err,
+                        const char *errstr)
+{
+    struct service *s = ctx;
+    struct job_record *r = opaque;
+    struct job *j = r->job;
+    if (err)
+        metrics_produce_failed(s->m, r->topic);
+    else
+        metrics_produced(s->m, r->topic);
+    if (err && cut_if_too_large(r, err))
+        return;
+    if (err) {
+        /* Never dropped: produced again until Kafka takes it. */
+        log_warnx("delivery to %s failed, retrying: %s offset=%" PRId64,
+                  r->topic == TOPIC_REPLY ? "reply" : "dlq", errstr,
+                  j->rkm->offset);
+        r->retry_at_ms = clock_mono_ms() + PRODUCE_RETRY_MS;
+        return;
+    }
+    r->acked = true;
+}
+
+/* ---- the ZIM call ---- */
+
+static bool dispatch(struct service *s, struct job *j, int64_t now)
+{
+    if (zim_client_send(s->zc, event_kind_action(j->kind), j->rkm->payload,
+                        j->rkm->len, j) == -1) {
+        requeue(s, j);
+        return false;
+    }
+    kafka_in_sent(s->ki, &j->ticket);
+    jl_push(&s->inflight, j);
+    j->attempts++;
+    j->sent_ms = now;
+    if (j->first_send_ms == 0) {
+        j->first_send_ms = now;
+        j->breaker_open_at_first = breaker_open_ms(&s->breaker, now);
+    }
+    return true;
+}
+
+static void hold(struct service *s, struct job *j, int64_t due)
+{
+    j->due_ms = due;
+    jl_push(&s->waiting, j);
+}
+
+/* Tells the breaker; logs when it opens or closes. */
+static void tell_breaker(struct service *s, const struct job *j,
+                         enum breaker_event bev, int64_t now)
+{
+    if (!breaker_record(&s->breaker, bev, j->res.code, now))
+        return;
+    metrics_breaker(s->m, s->breaker.state == BREAKER_OPEN);
+    if (s->breaker.state == BREAKER_OPEN)
+        log_error("breaker open: %s code=%" PRId64 " (%s); pausing all "
+                  "consumption, nothing is dead-lettered until ZIM answers "
+                  "again",
+                  bev == BREAKER_SYSTEMIC
+                      ? "ZIM rejects our credentials or setup"
+                      : "ZIM unreachable or failing every call",
+                  j->res.code, j->res.error[0] ? j->res.error : j->res.message);
+    else
+        log_info("breaker closed: ZIM answers again; resuming");
+}
+
+/* A retry verdict: wait and send again, or give up (exhausted). */
+static void retry_or_give_up(struct service *s, struct job *j, int64_t now)
+{
+    const struct config *c = s->cfg;
+    const struct retry_policy p = {c->retry_max_attempts, c->retry_base_ms,
+                                   c->retry_max_ms, c->retry_max_elapsed_ms};
+    /* Time the breaker was open does not count against the event. */
+    int64_t elapsed =
+        now - j->first_send_ms -
+        (breaker_open_ms(&s->breaker, now) - j->breaker_open_at_first);
+    int64_t wait =
+        s->stopping ? -1 : outcome_retry_wait(&p, j->attempts, elapsed, rnd(s));
+    if (wait < 0) {
+        finish(s, j, OUTCOME_RETRY, FAILURE_EXHAUSTED, now);
+        return;
+    }
+    log_debug("retry in %" PRId64 " ms attempt=%d code=%" PRId64 " err=%s "
+              "offset=%" PRId64,
+              wait, j->attempts, j->res.code, j->res.error, j->rkm->offset);
+    metrics_retry(s->m, (int)j->kind);
+    hold(s, j, now + wait);
+}
+
+static void on_zim_done(void *ctx, void *opaque, struct zim_result *res)
+{
+    struct service *s = ctx;
+    struct job *j = opaque;
+    int64_t now = clock_mono_ms();
+    jl_remove(&s->inflight, j);
+    j->latency_ms = (double)(now - j->sent_ms);
+    metrics_latency(s->m, (int)j->kind, j->latency_ms);
+    zim_result_free(&j->res);
+    j->res = *res;
+    zim_result_init(res); /* the job owns the answer now */
+    if (j->stale) {
+        /* Revoked while in flight: the partition's next owner redoes it. */
+        drop_job(s, NULL, j);
+        return;
+    }
+    struct verdict v = outcome_judge(&j->res, j->kind);
+    tell_breaker(s, j, v.breaker, now);
+    if (s->breaker.state == BREAKER_OPEN && v.breaker != BREAKER_OK) {
+        /* Not the message's fault: hold it; the attempt does not count. */
+        j->attempts--;
+        hold(s, j, now);
+        return;
+    }
+    if (v.throttled) {
+        /* Over ZIM's quota anyway (another client of the AppID?): slow
+         * down and try again; this is not the message's fault either. */
+        ratelimit_throttled(s->rl[j->kind], now);
+        metrics_throttled(s->m, (int)j->kind);
+        log_warnx("ZIM throttled %s (code %" PRId64 "): rate now %.2f/s",
+                  event_kind_action(j->kind), j->res.code,
+                  ratelimit_rate(s->rl[j->kind]));
+        j->attempts--;
+        requeue(s, j);
+        return;
+    }
+    if (v.outcome == OUTCOME_RETRY)
+        retry_or_give_up(s, j, now);
+    else
+        finish(s, j, v.outcome, outcome_failure(v.outcome), now);
+}
+
+/* ---- consuming ---- */
+
+static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
+{
+    int role = kafka_in_topic_role(s->ki, rkm);
+    if (role < 0) {
+        rd_kafka_message_destroy(rkm);
+        return;
+    }
+    metrics_consumed(s->m, role);
+    struct job *j = job_new(rkm, (enum event_kind)role, now);
+    if (j == NULL)
+        return;
+    if (kafka_in_track(s->ki, rkm, &j->ticket) == -1) {
+        /* Not ours (any more): its next owner will get it. */
+        job_destroy(j);
+        return;
+    }
+    s->n_jobs++;
+    s->epoch++;
+    if (event_parse(&j->ev, j->kind, rkm->payload, rkm->len, &s->lim,
+                    &j->verr) == 0) {
+        j->valid = true;
+        struct jobsched_key k = job_key(j);
+        if (jobsched_add(s->sched, &j->sn, (int)j->kind, j->ev.priority, &k) ==
+            -1) {
+            log_error("out of memory scheduling offset=%" PRId64, rkm->offset);
+            drop_job(s, NULL, j); /* uncommitted: redelivered */
+        }
+    } else {
+        finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
+    }
+}
+
+struct revoked {
+    struct service *s;
+    int topic;
+    int32_t partition; /* -1: every partition */
+};
+
+static void drop_held(void *opaque, struct jobsched_node *n)
+{
+    struct revoked *r = opaque;
+    struct job *j = job_of(n);
+    if (r->partition < 0 ||
+        (j->ticket.topic == r->topic && j->ticket.partition == r->partition))
+        drop_job(r->s, NULL, j);
+}
+
+static void on_revoke(void *opaque, int topic, int32_t partition)
+{
+    struct service *s = opaque;
+    struct revoked r = {s, topic, partition};
+    jobsched_foreach_held(s->sched, drop_held, &r);
+    for (struct job *j = s->waiting.head, *n; j; j = n) {
+        n = j->next;
+        if (j->ticket.topic == topic && j->ticket.partition == partition)
+            drop_job(s, &s->waiting, j);
+    }
+    struct jlist *mark[] = {&s->inflight, &s->done};
+    for (int k = 0; k < 2; k++)
+        for (struct job *j = mark[k]->head; j; j = j->next)
+            if (j->ticket.topic == topic && j->ticket.partition == partition)
+                j->stale = true;
+}
+
+/* Jobs of partitions being given up that are in flight, or whose
+ * outcomes are not yet in Kafka. */
+static int revoking_jobs(struct service *s)
+{
+    int n = 0;
+    struct jlist *lists[] = {&s->inflight, &s->done};
+    for (int k = 0; k < 2; k++)
+        for (struct job *j = lists[k]->head; j; j = j->next)
+            n += kafka_in_revoking(s->ki, &j->ticket);
+    return n;
+}
+
+static void drain_wake(struct service *s);
+static void take_finished(struct service *s, int64_t now);
+
+/* An orderly rebalance takes partitions away: let their calls in flight
+ * finish and their outcomes reach Kafka, so the commit before the
+ * hand-over covers them and their next owner does not send them again.
+ * Nothing new is sent meanwhile; at most shutdown.drain_ms. What is left
+ * then is redone by the next owner, as after a crash. */
+static void on_revoking(void *opaque)
+{
+    struct service *s = opaque;
+    if (s->stopping)
+        return; /* shutdown_drain() has had its turn */
+    int64_t t0 = clock_mono_ms(), deadline = t0 + s->cfg->drain_ms;
+    int n0 = revoking_jobs(s), n = n0;
+    while (n > 0 && clock_mono_ms() < deadline) {
+        zim_client_poll(s->zc, 10, s->wake, 1);
+        drain_wake(s);
+        take_finished(s, clock_mono_ms());
+        n = revoking_jobs(s);
+    }
+    if (n0)
+        log_info("rebalance: finished %d of %d calls in flight for the "
+                 "partitions given up in %" PRId64 " ms",
+                 n0 - n, n0, clock_mono_ms() - t0);
+}
+
+/* ---- the loop ---- */
+
+static void sweep_done(struct service *s, int64_t now)
+{
+    for (struct job *j = s->done.head, *n; j; j = n) {
+        n = j->next;
+        bool all = true;
+        for (int i = 0; i < j->n_out; i++) {
+            struct job_record *r = &j->out[i];
+            if (r->retry_at_ms && r->retry_at_ms <= now)
+                produce(s, r, now);
+            all = all && r->acked;
+        }
+        if (all) {
+            if (!j->stale)
+                kafka_in_done(s->ki, &j->ticket);
+            drop_job(s, &s->done, j);
+        }
+    }
+}
+
+/* Serves delivery reports, then lets go the jobs whose outcomes are all
+ * in Kafka (the next record of each key becomes ready, offsets are
+ * stored). */
+static void take_finished(struct service *s, int64_t now)
+{
+    kafka_out_poll(s->ko);
+    sweep_done(s, now);
+}
+
+static void update_shares(struct service *s, int64_t now)
+{
+    s->next_lag_ms = 0; /* new partitions: refresh their lag at once */
+    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
+        double share = kafka_in_share(s->ki, a);
+        ratelimit_set_share(s->rl[a], share, now);
+        if (a == EVENT_BROADCAST)
+            window_set_share(s->daily, share);
+        if (s->cfg->quota[a] > 0)
+            log_info("quota share %s: %.3f -> %.2f calls/s",
+                     event_kind_name((enum event_kind)a), share,
+                     ratelimit_rate(s->rl[a]));
+        else
+            log_info("quota share %s: %.3f, no rate limit",
+                     event_kind_name((enum event_kind)a), share);
+    }
+}
+
+/* The commit window (offsets.h): records sent to ZIM and not committed,
+ * at most commit.window. */
+static struct offsets_window window_now(const struct service *s)
+{
+    return (struct offsets_window){.used = kafka_in_window(s->ki),
+                                   .max = s->cfg->commit_window,
+                                   .partitions = kafka_in_assigned(s->ki)};
+}
+
+static struct offsets_cand cand_of(struct service *s, const struct job *j)
+{
+    return (struct offsets_cand){.sent_before = j->first_send_ms != 0,
+                                 .holds_commit =
+                                     kafka_in_holds_commit(s->ki, &j->ticket)};
+}
+
+/* The ready jobs of one action, best first, with what the window knows
+ * of them: the candidates offsets_choose() picks from. */
+struct ready_set {
+    struct service *s;
+    int action;
+    struct job **jobs;
+    struct offsets_cand *cands;
+    size_t n, cap;
+    bool oom;
+};
+
+static void add_ready(void *opaque, struct jobsched_node *node)
+{
+    struct ready_set *r = opaque;
+    struct job *j = job_of(node);
+    if (r->oom || node->action != r->action || !jobsched_is_ready(node) ||
+        (r->n > 0 && r->jobs[0] == j))
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        struct job **jv = realloc(r->jobs, cap * sizeof(*jv));
+        if (jv)
+            r->jobs = jv;
+        struct offsets_cand *cv = realloc(r->cands, cap * sizeof(*cv));
+        if (cv)
+            r->cands = cv;
+        if (jv == NULL || cv == NULL) {
+            r->oom = true;
+            return;
+        }
+        r->cap = cap;
+    }
+    r->jobs[r->n] = j;
+    r->cands[r->n++] = cand_of(r->s, j);
+}
+
+/* The next job of action to send: the best ready one, or when the window
+ * does not let that one go, the first ready one it lets go (a retry, or
+ * a record holding back its partition's commit). NULL: none may go now;
+ * a search that found none is not repeated before the jobs or the window
+ * change. */
+static struct job *next_job(struct service *s, enum event_kind action)
+{
+    struct job *best = job_of(jobsched_pop(s->sched, (int)action));
+    struct offsets_window w = window_now(s);
+    if (best == NULL || offsets_may_send(&w, cand_of(s, best)))
+        return best;
+    jobsched_requeue(s->sched, &best->sn);
+    if (s->searched[action] == s->epoch && s->searched_window[action] == w.used)
+        return NULL;
+    struct ready_set r = {.s = s, .action = (int)action};
+    add_ready(&r, &best->sn);
+    jobsched_foreach_held(s->sched, add_ready, &r);
+    ptrdiff_t i = r.oom ? -1 : offsets_choose(&w, r.cands, r.n);
+    struct job *j = i >= 0 ? r.jobs[i] : NULL;
+    free(r.jobs);
+    free(r.cands);
+    if (j && jobsched_take(s->sched, &j->sn))
+        return j;
+    s->searched[action] = s->epoch;
+    s->searched_window[action] = w.used;
+    log_debug("%s: window %" PRId64 " of %" PRId64 " (%" PRId64
+              " reserved) lets no ready record go",
+              event_kind_name(action), w.used, w.max, offsets_reserved(&w));
+    return NULL;
+}
+
+/* Sends what the window, the breaker, the quotas and the daily broadcast
+ * window allow. Returns when to look again. */
+static int64_t send_ready(struct service *s, int64_t now, int64_t next)
+{
+    int64_t wall = clock_wall_ms();
+    for (enum event_kind a = 0; a < EVENT_KIND_COUNT; a++) {
+        while (jobsched_has_ready(s->sched, (int)a) &&
+               zim_client_capacity(s->zc) > 0) {
+            if (!breaker_allow(&s->breaker, now)) {
+                int64_t w = breaker_wait_ms(&s->breaker, now);
+                if (w > 0 && now + w < next)
+                    next = now + w;
+                return next;
+            }
+            if (a == EVENT_BROADCAST && window_full(s->daily, wall)) {
+                int64_t at = window_frees_at(s->daily, wall);
+                if (at > 0 && now + (at - wall) < next)
+                    next = now + (at - wall);
+                break;
+            }
+            struct job *j = next_job(s, a);
+            if (j == NULL)
+                break; /* the window is full: a commit wakes us */
+            if (!ratelimit_take(s->rl[a], now)) {
+                jobsched_requeue(s->sched, &j->sn);
+                metrics_quota_wait(s->m, (int)a);
+                int64_t w = ratelimit_wait_ms(s->rl[a], now);
+                if (w >= 0 && now + w < next)
+                    next = now + (w > 0 ? w : 1);
+                break;
+            }
+            if (!dispatch(s, j, now))
+                return next;
+            if (s->breaker.state == BREAKER_OPEN) {
+                breaker_probe_sent(&s->breaker, now);
+                log_info("breaker: probing with offset=%" PRId64,
+                         j->rkm->offset);
+            }
+        }
+    }
+    return next;
+}
+
+/* Which input topics to pause, and why: memory (all), the breaker (all),
+ * the broadcast window (broadcast). */
+static void apply_pauses(struct service *s)
+{
+    unsigned mask = 0;
+    const unsigned all = 7;
+    /* Memory is bounded by not polling (turn()); pausing, which makes
+     * librdkafka drop and refetch what it prefetched, is kept for long
+     * stops: the breaker and shutdown. */
+    if (s->breaker.state == BREAKER_OPEN || s->stopping)
+        mask = all;
+    int64_t wall = clock_wall_ms();
+    bool full = window_full(s->daily, wall);
+    if (full)
+        mask |= 1u << EVENT_BROADCAST;
+    if (full != s->daily_paused) {
+        int64_t at = window_frees_at(s->daily, wall);
+        if (full)
+            log_warnx("broadcast quota used up (%" PRId64 " per window): "
+                      "broadcasts wait, paused for about %" PRId64 " s",
+                      window_limit(s->daily),
+                      at > 0 ? (at - wall + 999) / 1000 : -1);
+        else
+            log_info("broadcast quota window has room again: resuming "
+                     "broadcasts");
+        s->daily_paused = full;
+    }
+    kafka_in_set_paused(s->ki, mask);
+    metrics_paused(s->m, mask);
+}
+
+static void on_lag(void *opaque, int role, int32_t partition, int64_t lag)
+{
+    metrics_lag_set(opaque, role, partition, lag);
+}
+
+/* Gauges the HTTP thread reads, refreshed every turn (lag: every 5 s). */
+static void publish_gauges(struct service *s, int64_t now)
+{
+    metrics_heartbeat(s->m, now);
+    metrics_inflight(s->m, zim_client_inflight(s->zc));
+    metrics_assigned(s->m, kafka_in_assigned(s->ki));
+    metrics_producer_ok(s->m, !kafka_out_fatal(s->ko));
+    int64_t wall = clock_wall_ms();
+    metrics_broadcast_remaining(s->m, s->cfg->broadcast_daily > 0
+                                          ? window_limit(s->daily) -
+                                                window_count(s->daily, wall)
+                                          : -1);
+    if (now >= s->next_lag_ms) {
+        metrics_lag_begin(s->m);
+        kafka_in_lags(s->ki, on_lag, s->m);
+        metrics_lag_commit(s->m);
+        s->next_lag_ms = now + 5000;
+    }
+}
+
+static int64_t turn(struct service *s, int64_t now)
+{
+    int64_t next = now + 100;
+    /* First what finished: written outcomes let their jobs go (and the
+     * next record of each key become ready), and commit results free the
+     * window, so that sending below sees all of it. Done after sending,
+     * it would wait for the next wake-up, up to 100 ms. */
+    take_finished(s, now);
+    kafka_in_commit_tick(s->ki);
+    if (!s->stopping) {
+        /* Back-pressure: take records only while there is room, so at most
+         * queue.max_records are held; librdkafka's prefetch is bounded by
+         * kafka.queued.max.messages.kbytes. Poll at least every 5 s anyway,
+         * to serve rebalances and stay in the group. */
+        int room = s->max_jobs - s->n_jobs;
+        if (room <= 0 && now - s->last_poll_ms >= 5000)
+            room = 1;
+        if (room > 1000)
+            room = 1000;
+        rd_kafka_message_t *rkm;
+        for (int i = 0; i < room && (rkm = kafka_in_poll(s->ki)); i++)
+            on_record(s, rkm, now);
+        if (room > 0)
+            s->last_poll_ms = now;
+        if (kafka_in_rebalanced(s->ki))
+            update_shares(s, now);
+        for (struct job *j = s->waiting.head, *n; j; j = n) {
+            n = j->next;
+            if (j->due_ms <= now) {
+                jl_remove(&s->waiting, j);
+                requeue(s, j);
+            } else if (j->due_ms < next) {
+                next = j->due_ms;
+            }
+        }
+        next = send_ready(s, now, next);
+        apply_pauses(s);
+    }
+    publish_gauges(s, now);
+    return next;
+}
+
+static void drain_wake(struct service *s)
+{
+    char tmp[256];
+    while (read(s->wake[0], tmp, sizeof(tmp)) > 0)
+        ;
+}
+
+static void shutdown_drain(struct service *s)
+{
+    s->stopping = true;
+    kafka_in_set_paused(s->ki, 7);
+    /* Work not started is not committed: the next owner gets it. */
+    struct revoked all = {s, 0, -1};
+    jobsched_foreach_held(s->sched, drop_held, &all);
+    while (s->waiting.head)
+        drop_job(s, &s->waiting, s->waiting.head);
+    int64_t deadline = clock_mono_ms() + s->cfg->drain_ms;
+    log_info("draining: %d in flight, %d outcomes being written", s->inflight.n,
+             s->done.n);
+    while ((s->inflight.n || s->done.n) && clock_mono_ms() < deadline) {
+        turn(s, clock_mono_ms());
+        zim_client_poll(s->zc, 10, s->wake, 1);
+        drain_wake(s);
+    }
+    kafka_out_flush(s->ko, 5000);
+    turn(s, clock_mono_ms());
+    log_info("drained: %d in flight and %d undelivered left uncommitted",
+             s->inflight.n, s->done.n);
+}
+
+int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
+{
+    struct service s = {.cfg = cfg, .wake = {-1, -1}};
+    char err[512];
+    int rc = 1;
+    if (rng_secure(&s.rng, sizeof(s.rng)) == -1)
+        s.rng = (uint64_t)clock_wall_us(); /* jitter only: not a secret */
+    s.rng |= 1;
+    event_limits_from_config(cfg, &s.lim);
+    s.max_jobs = (int)cfg->max_records;
+    double headroom = (double)cfg->headroom_pct / 100.0;
+    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
+        if ((s.rl[a] = ratelimit_new((double)cfg->quota[a], 1, headroom)) ==
+            NULL)
+            goto oom;
+        /* No partitions yet: shares are gained (with their delay) on
+         * assignment. */
+        ratelimit_set_share(s.rl[a], 0, clock_mono_ms());
+    }
+    breaker_init(&s.breaker, (int)cfg->breaker_failures, cfg->breaker_probe_ms,
+                 cfg->breaker_probe_max_ms);
+    if ((s.sched = jobsched_new((enum ordering)cfg->ordering)) == NULL ||
+        (s.daily = window_new(cfg->broadcast_daily,
+                              cfg->broadcast_window_ms)) == NULL)
+        goto oom;
+    if (pipe2(s.wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+        log_warn("pipe");
+        goto out;
+    }
+    if ((s.ko = kafka_out_new(cfg, on_delivery, &s, s.wake[1], err,
+                              sizeof(err))) == NULL ||
+        (s.ki = kafka_in_new(cfg, s.wake[1], on_revoking, on_revoke, &s, err,
+                             sizeof(err))) == NULL ||
+        (s.zc = zim_client_new(cfg, on_zim_done, &s, err, sizeof(err))) ==
+            NULL) {
+        log_error("start-up failed: %s", err);
+        goto out;
+    }
+    if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
+        goto oom;
+    if (cfg->listen[0]) {
+        if ((s.http = http_server_new(s.m, cfg->listen, cfg->stall_ms, err,
+                                      sizeof(err))) == NULL) {
+            log_error("start-up failed: %s", err);
+            goto out;
+        }
+        log_info("metrics and probes on http://%s -> port %d", cfg->listen,
+                 http_server_port(s.http));
+    }
+    if (history_broadcasts(cfg, s.daily, err, sizeof(err)) == -1)
+        log_warnx("broadcast window not rebuilt from %s: %s",
+                  cfg->topic[TOPIC_REPLY], err);
+    log_info("running: endpoint=%s app_id=%u topics=%s,%s,%s inflight=%d",
+             cfg->endpoint, cfg->app_id, cfg->topic[0], cfg->topic[1],
+             cfg->topic[2], (int)cfg->max_inflight);
+    while (!*stop) {
+        int64_t now = clock_mono_ms();
+        int64_t next = turn(&s, now);
+        if (kafka_in_fatal(s.ki) || kafka_out_fatal(s.ko)) {
+            log_error("fatal Kafka error: stopping without committing more");
+            goto out;
+        }
+        int wait = (int)(next > now ? next - now : 0);
+        zim_client_poll(s.zc, wait, s.wake, 1);
+        drain_wake(&s);
+    }
+    log_info("stopping on signal %d", (int)*stop);
+    shutdown_drain(&s);
+    kafka_in_close(s.ki);
+    rc = 0;
+    goto out;
+oom:
+    log_error("start-up failed: out of memory");
+out:
+    /* Jobs left (a fatal error, or the drain ran out) are not committed. */
+    zim_client_destroy(s.zc);
+    if (s.sched) {
+        struct revoked all = {&s, 0, -1};
+        jobsched_foreach_held(s.sched, drop_held, &all);
+    }
+    struct jlist *lists[] = {&s.waiting, &s.inflight, &s.done};
+    for (int k = 0; k < 3; k++)
+        while (lists[k]->head)
+            drop_job(&s, lists[k], lists[k]->head);
+    http_server_destroy(s.http);
+    metrics_destroy(s.m);
+    jobsched_destroy(s.sched);
+    for (int a = 0; a < EVENT_KIND_COUNT; a++)
+        ratelimit_destroy(s.rl[a]);
+    window_destroy(s.daily);
+    kafka_in_destroy(s.ki);
+    kafka_out_destroy(s.ko);
+    for (int i = 0; i < 2; i++)
+        if (s.wake[i] >= 0)
+            close(s.wake[i]);
+    return rc;
+}

@@ -1,0 +1,88 @@
+/* kafka_conf.c - librdkafka configurations from kafka.* settings. */
+#define LOG_COMPONENT "kafka"
+#include "kafka_conf.h"
+
+#include "log.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
+                   char *err, size_t errlen)
+{
+    char why[512];
+    if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) ==
+        RD_KAFKA_CONF_OK)
+        return 0;
+    snprintf(err, errlen, "kafka.%s: %s", key, why);
+    return -1;
+}
+
+bool kafka_conf_error(rd_kafka_t *rk, int err, const char *reason,
+                      const char *who)
+{
+    if (err != RD_KAFKA_RESP_ERR__FATAL) {
+        log_warnx("%s: %s", who, reason);
+        return false;
+    }
+    char buf[512];
+    rd_kafka_fatal_error(rk, buf, sizeof(buf));
+    log_error("fatal %s error: %s", who, buf);
+    return true;
+}
+
+/* Properties only a consumer reads. */
+static bool consumer_only(const char *key)
+{
+    static const char *const prefixes[] = {
+        "auto.",  "enable.auto.", "session.", "max.poll.",
+        "fetch.", "queued.",      "group.",   NULL};
+    static const char *const names[] = {"partition.assignment.strategy",
+                                        "heartbeat.interval.ms",
+                                        "isolation.level", NULL};
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    for (int i = 0; names[i]; i++)
+        if (strcmp(key, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* librdkafka before 2.6.1 fails SCRAM authentication against Apache Kafka
+ * 4.x brokers ("invalid credentials", while a Java client with the same
+ * credentials succeeds): seen here with Debian's 2.0.2 and Kafka 4.1.1.
+ * Said at start-up, since the failure itself looks like a wrong
+ * password. */
+static void warn_scram(const char *key, const char *value)
+{
+    if ((strcmp(key, "sasl.mechanisms") == 0 ||
+         strcmp(key, "sasl.mechanism") == 0) &&
+        strncasecmp(value, "SCRAM", 5) == 0 && rd_kafka_version() < 0x02060100)
+        log_warnx("librdkafka %s: SCRAM authentication fails against Apache "
+                  "Kafka 4.0 and later brokers with librdkafka before 2.6.1; "
+                  "use a newer librdkafka, or PLAIN over TLS, with such "
+                  "brokers",
+                  rd_kafka_version_str());
+}
+
+rd_kafka_conf_t *kafka_conf_new(const struct config *cfg,
+                                enum kafka_conf_role role, char *err,
+                                size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        const char *k = cfg->kafka[i].key, *v = cfg->kafka[i].value;
+        if (role == KAFKA_CONF_PRODUCER && consumer_only(k))
+            continue;
+        if (kafka_conf_set(conf, k, v, err, errlen) == -1) {
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+        if (role == KAFKA_CONF_PRODUCER)
+            warn_scram(k, v); /* once per process start: one producer */
+    }
+    return conf;
+}

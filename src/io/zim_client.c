@@ -1,0 +1,212 @@
+/* zim_client.c - libcurl multi client for the ZIM API. */
+#define LOG_COMPONENT "zim_client"
+#include "zim_client.h"
+
+#include "buf.h"
+#include "log.h"
+#include "rng.h"
+#include "zim_sign.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct slot {
+    CURL *easy;
+    struct buf url, resp;
+    void *opaque;
+    bool busy;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct zim_client {
+    CURLM *multi;
+    struct curl_slist *hdrs;
+    struct slot *slots;
+    int n_slots, inflight;
+    char *endpoint, *secret;
+    uint32_t app_id;
+    zim_done_fn done;
+    void *ctx;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    struct buf *b = ud;
+    /* A body over ZIM_RESPONSE_MAX aborts the transfer (CURLE_WRITE_ERROR):
+     * no ZIM answer is that large, so it is a broken endpoint. */
+    return buf_append(b, p, sz * n) == 0 ? sz * n : 0;
+}
+
+struct zim_client *zim_client_new(const struct config *cfg, zim_done_fn done,
+                                  void *ctx, char *err, size_t errlen)
+{
+    struct zim_client *zc = calloc(1, sizeof(*zc));
+    if (zc == NULL)
+        goto oom;
+    zc->done = done;
+    zc->ctx = ctx;
+    zc->app_id = cfg->app_id;
+    zc->endpoint = strdup(cfg->endpoint);
+    zc->secret = strdup(cfg->secret);
+    zc->n_slots = (int)cfg->max_inflight;
+    zc->slots = calloc((size_t)zc->n_slots, sizeof(*zc->slots));
+    zc->multi = curl_multi_init();
+    zc->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    if (!zc->endpoint || !zc->secret || !zc->slots || !zc->multi || !zc->hdrs)
+        goto oom;
+    /* One connection per in-flight request at most, all kept alive. */
+    curl_multi_setopt(zc->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                      (long)zc->n_slots);
+    curl_multi_setopt(zc->multi, CURLMOPT_MAXCONNECTS, (long)zc->n_slots);
+    for (int i = 0; i < zc->n_slots; i++) {
+        struct slot *s = &zc->slots[i];
+        buf_init(&s->url, 2048);
+        buf_init(&s->resp, ZIM_RESPONSE_MAX);
+        if ((s->easy = curl_easy_init()) == NULL)
+            goto oom;
+        CURL *e = s->easy;
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, zc->hdrs);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->resp);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                         (long)cfg->connect_timeout_ms);
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        /* Verification stays on; a CA file only adds trust. */
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (cfg->ca_file)
+            curl_easy_setopt(e, CURLOPT_CAINFO, cfg->ca_file);
+    }
+    return zc;
+oom:
+    snprintf(err, errlen, "zim client: out of memory");
+    zim_client_destroy(zc);
+    return NULL;
+}
+
+void zim_client_destroy(struct zim_client *zc)
+{
+    if (zc == NULL)
+        return;
+    for (int i = 0; zc->slots && i < zc->n_slots; i++) {
+        struct slot *s = &zc->slots[i];
+        if (s->easy) {
+            if (s->busy)
+                curl_multi_remove_handle(zc->multi, s->easy);
+            curl_easy_cleanup(s->easy);
+        }
+        buf_free(&s->url);
+        buf_free(&s->resp);
+    }
+    free(zc->slots);
+    if (zc->multi)
+        curl_multi_cleanup(zc->multi);
+    curl_slist_free_all(zc->hdrs);
+    if (zc->secret)
+        memset(zc->secret, 0, strlen(zc->secret));
+    free(zc->secret);
+    free(zc->endpoint);
+    free(zc);
+}
+
+int zim_client_send(struct zim_client *zc, const char *action, const char *body,
+                    size_t len, void *opaque)
+{
+    struct slot *s = NULL;
+    for (int i = 0; i < zc->n_slots && !s; i++)
+        if (!zc->slots[i].busy)
+            s = &zc->slots[i];
+    if (s == NULL)
+        return -1;
+    unsigned char rnd[ZIM_NONCE_BYTES];
+    buf_reset(&s->url);
+    buf_reset(&s->resp);
+    /* Signed last, just before sending: ZIM allows 10 minutes of skew. */
+    if (rng_secure(rnd, sizeof(rnd)) == -1 ||
+        zim_sign_url(&s->url, zc->endpoint, action, zc->app_id, zc->secret, rnd,
+                     (int64_t)time(NULL)) == -1)
+        return -1;
+    curl_easy_setopt(s->easy, CURLOPT_URL, s->url.data);
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE, (long)len);
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, body);
+    s->errbuf[0] = '\0';
+    s->opaque = opaque;
+    if (curl_multi_add_handle(zc->multi, s->easy) != CURLM_OK)
+        return -1;
+    s->busy = true;
+    zc->inflight++;
+    return 0;
+}
+
+int zim_client_inflight(const struct zim_client *zc)
+{
+    return zc->inflight;
+}
+
+int zim_client_capacity(const struct zim_client *zc)
+{
+    return zc->n_slots - zc->inflight;
+}
+
+static void complete(struct zim_client *zc, CURLMsg *m)
+{
+    struct slot *s = NULL;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+    struct zim_result res;
+    zim_result_init(&res);
+    res.curl_rc = (int)m->data.result;
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &res.http);
+    curl_multi_remove_handle(zc->multi, s->easy);
+    if (res.curl_rc != CURLE_OK) {
+        snprintf(res.error, sizeof(res.error), "%s",
+                 s->errbuf[0] ? s->errbuf : curl_easy_strerror(m->data.result));
+    } else if (res.http == 200) {
+        zim_proto_parse(&res, s->resp.data ? s->resp.data : "", s->resp.len);
+    } else {
+        snprintf(res.error, sizeof(res.error), "HTTP %ld from ZIM", res.http);
+    }
+    void *opaque = s->opaque;
+    s->busy = false;
+    s->opaque = NULL;
+    zc->inflight--;
+    zc->done(zc->ctx, opaque, &res);
+    zim_result_free(&res);
+}
+
+/* Drives transfers and completes the finished ones. */
+static void drive(struct zim_client *zc)
+{
+    int running = 0;
+    curl_multi_perform(zc->multi, &running);
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(zc->multi, &left)))
+        if (m->msg == CURLMSG_DONE)
+            complete(zc, m);
+}
+
+int zim_client_poll(struct zim_client *zc, int timeout_ms, const int *extra_fds,
+                    int n_extra)
+{
+    struct curl_waitfd wfd[4];
+    int n = n_extra < 4 ? n_extra : 4;
+    for (int i = 0; i < n; i++)
+        wfd[i] = (struct curl_waitfd){.fd = extra_fds[i],
+                                      .events = CURL_WAIT_POLLIN};
+    /* Start what was added since the last turn before waiting: a new
+     * handle has no socket for curl_multi_poll() to wait on yet. */
+    drive(zc);
+    if (curl_multi_poll(zc->multi, wfd, (unsigned)n, timeout_ms, NULL) !=
+        CURLM_OK)
+        return -1;
+    drive(zc);
+    return 0;
+}

@@ -1,0 +1,2 @@
+/* Must not build: core is pure, it makes no HTTP calls. */
+#include <curl/curl.h>

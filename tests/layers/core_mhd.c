@@ -1,0 +1,2 @@
+/* Must not build: core is pure, it serves no HTTP. */
+#include <microhttpd.h>

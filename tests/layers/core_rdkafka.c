@@ -1,0 +1,2 @@
+/* Must not build: core is pure, it talks to no Kafka. */
+#include <librdkafka/rdkafka.h>

@@ -1,0 +1,2 @@
+/* Must not build: zimsim's reading of the contract is its own. */
+#include "event.h"
