@@ -8,9 +8,10 @@
  *   benchtool latency FILE
  *       FILE: zimsim's /_sim/messages; prints p50/p99/p99.9 (ms) of
  *       produce -> zimsim arrival as JSON.
- *   benchtool replylat BOOT TOPIC N
+ *   benchtool replylat BOOT TOPIC N [SINCE_MS]
  *       reads N reply records; prints p50/p99/p99.9 (ms) of the input
- *       record's timestamp -> the reply record's timestamp as JSON. */
+ *       record's timestamp -> the reply record's timestamp as JSON,
+ *       leaving out inputs older than SINCE_MS (Unix ms: a warm-up). */
 #include "clock.h"
 
 #include <librdkafka/rdkafka.h>
@@ -152,7 +153,8 @@ static int latency(const char *path)
     return 0;
 }
 
-static int replylat(const char *boot, const char *topic, long want)
+static int replylat(const char *boot, const char *topic, long want,
+                    int64_t since_ms)
 {
     char gid[64];
     snprintf(gid, sizeof(gid), "benchtool-%ld", (long)getpid());
@@ -164,8 +166,9 @@ static int replylat(const char *boot, const char *topic, long want)
     rd_kafka_topic_partition_list_destroy(s);
     double *v = malloc((size_t)want * sizeof(*v));
     size_t n = 0;
+    long read = 0;
     int idle = 0;
-    while ((long)n < want && idle < 100) {
+    while (read < want && idle < 100) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (m == NULL) {
             idle++;
@@ -177,7 +180,10 @@ static int replylat(const char *boot, const char *topic, long want)
         if (!m->err && ts) {
             rd_kafka_timestamp_type_t tt;
             int64_t reply_ms = rd_kafka_message_timestamp(m, &tt);
-            v[n++] = (double)(reply_ms - atoll(ts + 12));
+            int64_t in_ms = atoll(ts + 12);
+            read++;
+            if (in_ms >= since_ms)
+                v[n++] = (double)(reply_ms - in_ms);
         }
         rd_kafka_message_destroy(m);
     }
@@ -197,8 +203,9 @@ int main(int argc, char **argv)
         return wait_for(argv[2], argv[3], atol(argv[4]), atof(argv[5]));
     if (argc == 3 && strcmp(argv[1], "latency") == 0)
         return latency(argv[2]);
-    if (argc == 5 && strcmp(argv[1], "replylat") == 0)
-        return replylat(argv[2], argv[3], atol(argv[4]));
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "replylat") == 0)
+        return replylat(argv[2], argv[3], atol(argv[4]),
+                        argc == 6 ? atoll(argv[5]) : 0);
     fprintf(stderr, "usage: see the comment at the top of bench/benchtool.c\n");
     return 2;
 }

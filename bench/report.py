@@ -41,7 +41,7 @@ for (scen, who), rs in sorted(by.items()):
         for a in rs[0]["actions"]:
             s[a + "_ratio"] = summary([r["actions"][a]["ratio"] for r in rs])
             s[a + "_rejected"] = sum(r["actions"][a]["rejected"] for r in rs)
-    if scen == "memory":
+    if scen in ("memory", "latency") and "peak_rss_mib" in rs[0]:
         s["peak_rss_mib"] = summary([r["peak_rss_mib"] for r in rs])
     result["summary"][scen + "/" + who] = s
 
@@ -52,9 +52,20 @@ def med(key, metric="events_per_s"):
 
 
 zb = med("throughput/zimbridge")
-for base in ("ceiling/libcurl-multi", "ceiling/wrk+lua", "throughput/python"):
+for base in ("ceiling/libcurl-multi", "ceiling/wrk+lua", "throughput/go",
+             "throughput/python", "throughput/baseline"):
     if zb and med(base):
         result["ratios"]["zimbridge/" + base] = round(zb / med(base), 3)
+# Against the Go peer, the goal: >= 1.5x its events/s at <= 0.5x its CPU
+# per event and RSS, and its latency.
+for scen, metric in (("throughput", "cpu_s_per_1k"),
+                     ("throughput", "peak_rss_mib"),
+                     ("memory", "peak_rss_mib"),
+                     ("latency", "to_zimsim_p99_ms"),
+                     ("latency", "to_reply_p99_ms")):
+    a, b = med(scen + "/zimbridge", metric), med(scen + "/go", metric)
+    if a is not None and b:
+        result["ratios"]["zimbridge/go %s %s" % (scen, metric)] = round(a / b, 3)
 json.dump(result, open(out_path, "w"), indent=1)
 
 print("| contender | events/s (median, min-max) | CPU s / 1k events | peak RSS MiB | p99 ms |")

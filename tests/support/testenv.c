@@ -449,6 +449,23 @@ void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
     child_add(b->pid);
 }
 
+void testenv_spawn(struct bridge *b, char *const argv[], const char *log)
+{
+    snprintf(b->log, sizeof(b->log), "%s", log);
+    b->conf[0] = '\0';
+    b->pid = fork();
+    if (b->pid == 0) {
+        FILE *lf = freopen(log, "a", stderr);
+        (void)lf;
+        execv(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    if (b->pid < 0)
+        fail_msg("fork: %s", strerror(errno));
+    child_add(b->pid);
+}
+
 int testenv_bridge_stop(struct bridge *b, int sig)
 {
     int st = 0;

@@ -85,6 +85,10 @@ struct bridge {
  * `key = value` lines (may be NULL). Its log goes to b->log. */
 void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
                           const struct topics *t, const char *extra_conf);
+/* Starts argv (argv[0]: a path) as a child, with stderr to log and the
+ * test's environment, tracked like a bridge: stop it with
+ * testenv_bridge_stop(). */
+void testenv_spawn(struct bridge *b, char *const argv[], const char *log);
 /* The port of the bridge's /metrics listener (from its log). */
 int testenv_bridge_port(const struct bridge *b);
 /* Sends sig and waits; returns the exit status (or 128+signal). */
