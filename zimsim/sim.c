@@ -803,6 +803,9 @@ static int ctl_down(struct sim *s, struct json_object *o, int64_t now_ms,
 static int ctl_fail_next(struct sim *s, struct json_object *o, char *err,
                          size_t errlen)
 {
+    if (json_object_get_boolean(member(o, "fail_clear")))
+        for (int i = 0; i < 8; i++)
+            s->fail[i].count = 0;
     struct json_object *fn = member(o, "fail_next");
     bool many = json_object_is_type(fn, json_type_array);
     size_t n_rules = many ? json_object_array_length(fn) : (fn != NULL);

@@ -1,12 +1,20 @@
-/* offsets.c - the offset ring and the commit window's rule. */
+/* offsets.c - the offset ring, the finished-offsets record in commit
+ * metadata, and the commit window's rule. */
 #include "offsets.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define META_PREFIX "zb1:"
 
 struct offsets_slot {
     int64_t off;
-    bool done;
-    bool sent; /* sent to ZIM at least once */
+    uint64_t gen;  /* done_gen when it was done */
+    bool done;     /* its outcome is in Kafka */
+    bool sent;     /* sent to ZIM at least once */
+    bool recorded; /* a successful commit names it as finished */
 };
 
 void offsets_init(struct offsets *o)
@@ -64,7 +72,7 @@ bool offsets_sent(struct offsets *o, int64_t off)
     if (s == NULL || s->sent)
         return false;
     s->sent = true;
-    o->nsent++;
+    o->window++;
     return true;
 }
 
@@ -73,31 +81,159 @@ bool offsets_holds_commit(const struct offsets *o, int64_t off)
     return o->ndone < o->n && at(o, o->ndone)->off == off;
 }
 
-int64_t offsets_done(struct offsets *o, int64_t off)
+bool offsets_done(struct offsets *o, int64_t off)
 {
     struct offsets_slot *s = find(o, off);
-    if (s == NULL)
-        return -1;
+    if (s == NULL || s->done)
+        return false;
     s->done = true;
-    int64_t last = -1;
+    s->gen = ++o->done_gen;
     while (o->ndone < o->n && at(o, o->ndone)->done)
-        last = at(o, o->ndone++)->off;
-    if (last < 0)
-        return -1;
-    return o->ndone < o->n ? at(o, o->ndone)->off : last + 1;
+        o->ndone++;
+    return true;
 }
 
-int64_t offsets_release(struct offsets *o, int64_t committed)
+/* Appends ",a,b" (or "a,b" first) when it fits in max. */
+static bool put_pair(struct offsets_commit *c, size_t max, int64_t a, int64_t b)
 {
-    int64_t sent = 0;
-    while (o->ndone > 0 && o->ring[o->head].off < committed) {
-        sent += o->ring[o->head].sent;
+    char tmp[48];
+    int n = snprintf(tmp, sizeof(tmp), "%s%" PRId64 ",%" PRId64,
+                     c->meta_len > strlen(META_PREFIX) ? "," : "", a, b);
+    if (n < 0 || c->meta_len + (size_t)n > max)
+        return false;
+    memcpy(c->meta + c->meta_len, tmp, (size_t)n + 1);
+    c->meta_len += (size_t)n;
+    return true;
+}
+
+void offsets_commit_point(const struct offsets *o, size_t max,
+                          struct offsets_commit *c)
+{
+    if (max > OFFSETS_META_MAX)
+        max = OFFSETS_META_MAX;
+    c->gen = o->done_gen;
+    c->meta_len = 0;
+    c->meta[0] = '\0';
+    if (o->n == 0) {
+        c->offset = c->covered = -1;
+        return;
+    }
+    if (o->ndone == o->n) { /* all done: nothing above the offset */
+        c->offset = at(o, o->n - 1)->off + 1;
+        c->covered = c->offset - 1;
+        return;
+    }
+    c->offset = at(o, o->ndone)->off;
+    c->covered = c->offset - 1;
+    memcpy(c->meta, META_PREFIX, sizeof(META_PREFIX));
+    c->meta_len = strlen(META_PREFIX);
+    /* Runs in offset space: offsets never delivered (compacted, markers)
+     * count as not done, which is safe. A run of done offsets is put when
+     * it ends, with the gap before it; what does not fit is left out. */
+    int64_t pos = c->offset, gap = 0, run = 0;
+    for (size_t i = o->ndone; i < o->n; i++) {
+        const struct offsets_slot *s = at(o, i);
+        if (s->off > pos || !s->done) {
+            if (run > 0) {
+                if (!put_pair(c, max, gap, run))
+                    goto full;
+                c->covered = pos - 1;
+                gap = run = 0;
+            }
+            gap += s->off - pos + !s->done;
+        } else {
+            run++;
+        }
+        if (s->done && s->off > pos)
+            run = 1;
+        pos = s->off + 1;
+    }
+    if (run > 0 && put_pair(c, max, gap, run))
+        c->covered = pos - 1;
+full:
+    if (c->meta_len == strlen(META_PREFIX)) { /* nothing finished above */
+        c->meta_len = 0;
+        c->meta[0] = '\0';
+    }
+}
+
+int64_t offsets_committed(struct offsets *o, const struct offsets_commit *c)
+{
+    int64_t shrink = 0;
+    while (o->ndone > 0 && o->ring[o->head].off < c->offset) {
+        struct offsets_slot *s = &o->ring[o->head];
+        shrink += s->sent && !s->recorded;
         o->head = (o->head + 1) % o->cap;
         o->n--;
         o->ndone--;
     }
-    o->nsent -= sent;
-    return sent;
+    for (size_t i = o->ndone; i < o->n; i++) {
+        struct offsets_slot *s = at(o, i);
+        bool rec = s->done && s->gen <= c->gen && s->off <= c->covered;
+        if (s->sent && rec != s->recorded)
+            shrink += rec ? 1 : -1;
+        s->recorded = rec;
+    }
+    o->window -= shrink;
+    return shrink;
+}
+
+int offsets_skip_decode(struct offsets_skip *s, int64_t base, const char *meta,
+                        size_t len)
+{
+    *s = (struct offsets_skip){.base = base};
+    size_t pl = strlen(META_PREFIX);
+    if (meta == NULL || len <= pl || len > OFFSETS_META_MAX ||
+        memcmp(meta, META_PREFIX, pl) != 0)
+        return 0;
+    if ((s->runs = malloc((len / 2 + 1) * sizeof(*s->runs))) == NULL)
+        return -1;
+    int64_t total = 0;
+    for (size_t i = pl; i < len;) {
+        int64_t v = 0;
+        size_t start = i;
+        while (i < len && meta[i] >= '0' && meta[i] <= '9' && i - start < 12)
+            v = v * 10 + (meta[i++] - '0');
+        bool last = i == len;
+        if (i == start || (!last && meta[i] != ',') || v == 0 ||
+            (total += v) > ((int64_t)1 << 40))
+            goto damaged; /* not ours: skip nothing */
+        s->runs[s->n++] = v;
+        i += !last;
+        if (!last && i == len)
+            goto damaged; /* a trailing comma */
+    }
+    if (s->n % 2 == 0)
+        return 0;
+damaged:
+    offsets_skip_free(s);
+    s->base = base;
+    return 0;
+}
+
+bool offsets_skip_has(const struct offsets_skip *s, int64_t off)
+{
+    int64_t pos = s->base;
+    for (size_t i = 0; i < s->n && off >= pos; i++) {
+        if (i % 2 && off < pos + s->runs[i])
+            return true;
+        pos += s->runs[i];
+    }
+    return false;
+}
+
+int64_t offsets_skip_last(const struct offsets_skip *s)
+{
+    int64_t pos = s->base;
+    for (size_t i = 0; i < s->n; i++)
+        pos += s->runs[i];
+    return s->n ? pos - 1 : -1;
+}
+
+void offsets_skip_free(struct offsets_skip *s)
+{
+    free(s->runs);
+    *s = (struct offsets_skip){0};
 }
 
 int64_t offsets_reserved(const struct offsets_window *w)

@@ -1,20 +1,23 @@
-/* offsets.h - where a partition's commit stands, and what the commit
- * window lets be sent. Pure: no Kafka, no clock.
+/* offsets.h - where a partition's commit stands, what Kafka knows has
+ * finished, and what the commit window lets be sent. Pure: no Kafka, no
+ * clock.
  *
  * Records of a partition finish out of order. struct offsets keeps the
  * offsets handed out and not yet committed, in order, as a ring, each with
- * a done and a sent flag. The offset to commit is the lowest one not done
- * (or the last done + 1); an offset leaves the ring once a commit covering
- * it succeeds. So the records sent to ZIM and not committed are known:
- * they are what a crash would send again.
+ * a done and a sent flag. The offset to commit is the lowest one not done.
+ * The finished offsets above it travel in the same commit, as its
+ * metadata (offsets_commit_point(): a bounded run-length list, as
+ * Confluent's Parallel Consumer does), so a restart or the partition's
+ * next owner skips them (offsets_skip). A record counts as recorded once
+ * a commit holding it (below the offset, or in the metadata) succeeded;
+ * an offset leaves the ring once the committed offset passes it.
  *
- * The commit window (commit.window) bounds that number. A record may be
- * sent while the window has room; the records that hold back their
- * partition's commit (each partition's oldest record not done) may use
- * all of it, the others leave one slot per assigned partition to them (at
- * most half the window, at least one). A retry is in the window already
- * and always goes. So whatever fills the window, each partition's commit
- * can move. */
+ * The commit window (commit.window) bounds the records sent to ZIM and not
+ * recorded: what a crash would send again. A record may be sent while the
+ * window has room; the records that hold back their partition's commit
+ * (each partition's oldest record not done) may use all of it, the others
+ * leave one slot per assigned partition to them (at most half the window,
+ * at least one). A retry is in the window already and always goes. */
 #ifndef ZB_OFFSETS_H
 #define ZB_OFFSETS_H
 
@@ -22,12 +25,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Room for the metadata: below Kafka's offset.metadata.max.bytes (4096). */
+#define OFFSETS_META_MAX 4000
+
 struct offsets_slot;
 
 struct offsets {
     struct offsets_slot *ring;
     size_t cap, head, n, ndone; /* the first ndone are done */
-    int64_t nsent;              /* slots sent to ZIM */
+    int64_t window;             /* slots sent and not recorded */
+    uint64_t done_gen;          /* counts offsets_done() calls */
 };
 
 void offsets_init(struct offsets *o);
@@ -41,15 +48,49 @@ bool offsets_sent(struct offsets *o, int64_t off);
 /* True if off is the oldest offset not done: the one the commit waits
  * for. */
 bool offsets_holds_commit(const struct offsets *o, int64_t off);
-/* Marks off done. Returns the offset to commit if that moved, else -1. */
-int64_t offsets_done(struct offsets *o, int64_t off);
-/* A commit of `committed` succeeded: forgets the done offsets below it.
- * Returns how many of them had been sent (the window shrank by that). */
-int64_t offsets_release(struct offsets *o, int64_t committed);
+/* Marks off done (its outcome is in Kafka). True if the commit point
+ * (offset or metadata) changed. */
+bool offsets_done(struct offsets *o, int64_t off);
+
+/* A commit to make: the offset (the lowest not done; the last done + 1
+ * when all are; -1 with nothing tracked) and the finished offsets above
+ * it as metadata ("zb1:" and alternating runs of offsets not done and
+ * done, e.g. "zb1:2,3" for base+2..base+4 done), cut to fit max bytes:
+ * offsets above `covered` are left out, never an offset that did not
+ * finish put in. */
+struct offsets_commit {
+    int64_t offset;
+    int64_t covered; /* the highest offset the metadata speaks for */
+    uint64_t gen;    /* done_gen when it was made */
+    char meta[OFFSETS_META_MAX + 1];
+    size_t meta_len;
+};
+void offsets_commit_point(const struct offsets *o, size_t max,
+                          struct offsets_commit *c);
+/* The commit c succeeded: forgets the offsets below it and counts as
+ * recorded the done ones it names. Returns by how much the window shrank
+ * (negative if it grew: a later, shorter metadata no longer names some). */
+int64_t offsets_committed(struct offsets *o, const struct offsets_commit *c);
+
+/* Finished offsets read back from a commit's metadata. */
+struct offsets_skip {
+    int64_t base;  /* the committed offset the metadata was written with */
+    int64_t *runs; /* alternating runs: not done, done, not done, ... */
+    size_t n;
+};
+/* Decodes meta written with committed offset base. Anything else (no
+ * metadata, another writer's, damaged) decodes to nothing to skip. 0, or
+ * -1 (no memory). Free with offsets_skip_free(). */
+int offsets_skip_decode(struct offsets_skip *s, int64_t base, const char *meta,
+                        size_t len);
+bool offsets_skip_has(const struct offsets_skip *s, int64_t off);
+/* The last offset s names as finished, or -1. */
+int64_t offsets_skip_last(const struct offsets_skip *s);
+void offsets_skip_free(struct offsets_skip *s);
 
 /* The commit window, across all assigned partitions. */
 struct offsets_window {
-    int64_t used;       /* records sent and not committed */
+    int64_t used;       /* records sent and not recorded */
     int64_t max;        /* commit.window */
     int64_t partitions; /* assigned */
 };

@@ -1,16 +1,17 @@
 /* kafka_in.h - the consumer: one group subscribed to the three input
- * topics, offsets stored only for records whose outcome is delivered, and
- * pause/resume for back-pressure.
+ * topics, offsets committed only for records whose outcome is delivered,
+ * and pause/resume for back-pressure.
  *
  * Records of a partition finish out of order, so each assigned partition
- * keeps the offsets it handed out, in order, with a done flag; the offset
- * stored for commit is the lowest one not yet done (or the last + 1).
- * kafka_in_commit_tick() commits stored offsets asynchronously, one commit
- * at a time; revocation and close commit synchronously.
+ * keeps the offsets it handed out (core/offsets.h). Each commit carries
+ * the lowest offset not done and, as its metadata, the finished offsets
+ * above it; on assignment those are read back and their records skipped,
+ * so a crash or a rebalance does not send them again.
+ * kafka_in_commit_tick() commits asynchronously, one commit at a time;
+ * revocation and close commit synchronously.
  *
- * The ring keeps each offset until a commit covers it, so the number of
- * records sent to ZIM and not yet committed (kafka_in_window()) is known:
- * it is what a crash would send again. */
+ * The records sent to ZIM and not yet recorded by a commit
+ * (kafka_in_window()) are what a crash would send again. */
 #ifndef ZB_KAFKA_IN_H
 #define ZB_KAFKA_IN_H
 
@@ -49,8 +50,12 @@ struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
 void kafka_in_destroy(struct kafka_in *ki); /* NULL: no-op; no close */
 
 /* The next record, or NULL. Never waits. Errors are logged and skipped;
- * a fatal consumer error sets kafka_in_fatal(). The caller owns rkm. */
+ * a fatal consumer error sets kafka_in_fatal(). Records that finished
+ * before this member got their partition are skipped (and counted). The
+ * caller owns rkm. */
 rd_kafka_message_t *kafka_in_poll(struct kafka_in *ki);
+/* Records skipped so far as finished before assignment. */
+int64_t kafka_in_skipped(const struct kafka_in *ki);
 /* Starts tracking rkm's offset. -1 if its partition is not assigned. */
 int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
                    struct kafka_in_ticket *t);
@@ -63,12 +68,13 @@ void kafka_in_sent(struct kafka_in *ki, const struct kafka_in_ticket *t);
  * partition's commit waits for. */
 bool kafka_in_holds_commit(struct kafka_in *ki,
                            const struct kafka_in_ticket *t);
-/* Records sent to ZIM whose offsets are not committed yet. */
+/* Records sent to ZIM that no successful commit records as finished. */
 int64_t kafka_in_window(const struct kafka_in *ki);
-/* Serves commit results and, when offsets were stored since the last
+/* Serves commit results and, when a commit point moved since the last
  * commit and none is in flight, starts one. Never waits. */
 void kafka_in_commit_tick(struct kafka_in *ki);
-/* Marks a tracked record done and stores the committable offset. */
+/* Marks a tracked record done (its outcome is in Kafka): the next commit
+ * includes it. */
 void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t);
 /* Which input topic (enum topic_role) rkm came from, or -1. */
 int kafka_in_topic_role(const struct kafka_in *ki,
@@ -83,13 +89,13 @@ int kafka_in_assigned(const struct kafka_in *ki); /* partitions */
 bool kafka_in_rebalanced(struct kafka_in *ki);
 /* This member's share of a topic: assigned partitions / partitions. */
 double kafka_in_share(struct kafka_in *ki, int role);
-/* Commits the stored offsets now (synchronously). */
+/* Commits every partition's commit point now (synchronously). */
 void kafka_in_commit(struct kafka_in *ki);
 /* Commits and leaves the group. */
 void kafka_in_close(struct kafka_in *ki);
 int kafka_in_fatal(const struct kafka_in *ki);
 /* Calls fn with each assigned partition's lag: the cached high watermark
- * minus the offset stored for commit. Never waits. */
+ * minus the committed offset. Never waits. */
 void kafka_in_lags(struct kafka_in *ki,
                    void (*fn)(void *opaque, int role, int32_t partition,
                               int64_t lag),

@@ -1,5 +1,6 @@
-/* test_offsets.c - a partition's commit position, and the commit window's
- * admission rule, as tables. */
+/* test_offsets.c - a partition's commit point and its finished-offsets
+ * metadata, what a restart skips, and the commit window's admission
+ * rule, as tables. */
 #include "offsets.h"
 
 #include <setjmp.h>
@@ -8,69 +9,189 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-/* Records finish out of order: the commit moves only over a done prefix,
- * and a commit forgets what it covers. */
-static void test_commit_position(void **st)
+#include <string.h>
+
+static void track(struct offsets *o, int64_t from, int64_t to)
+{
+    for (int64_t off = from; off < to; off++)
+        assert_int_equal(offsets_track(o, off), 0);
+}
+
+/* Records finish out of order: the offset moves only over a done prefix;
+ * the done ones above it go in the metadata, in runs. */
+static void test_commit_point_table(void **st)
 {
     (void)st;
     struct offsets o;
     offsets_init(&o);
-    for (int64_t off = 10; off < 15; off++)
-        assert_int_equal(offsets_track(&o, off), 0);
+    track(&o, 10, 15);
     static const struct {
-        int64_t done;   /* offset marked done */
-        int64_t commit; /* the offset to commit now, -1: unchanged */
-        int64_t holder; /* the offset holding the commit back after it */
+        int64_t done;     /* offset marked done */
+        bool changed;     /* offsets_done() */
+        int64_t offset;   /* the commit point then */
+        const char *meta; /* its metadata */
+        int64_t holder;   /* the offset holding the commit back */
     } t[] = {
-        {12, -1, 10}, /* a later one: 10 still holds the commit */
-        {10, 11, 11}, /* the oldest: commit moves to 11 */
-        {11, 13, 13}, /* 11, and 12 already done: commit moves to 13 */
-        {11, -1, 13}, /* done twice: nothing moves */
-        {99, -1, 13}, /* never tracked: ignored */
-        {14, -1, 13}, {13, 15, -1}, /* all done: last + 1 */
+        {12, true, 10, "zb1:2,1", 10}, /* 10, 11 not done; 12 done */
+        {14, true, 10, "zb1:2,1,1,1", 10},
+        {10, true, 11, "zb1:1,1,1,1", 11},  /* the offset moves */
+        {10, false, 11, "zb1:1,1,1,1", 11}, /* done twice: nothing */
+        {99, false, 11, "zb1:1,1,1,1", 11}, /* never tracked */
+        {11, true, 13, "zb1:1,1", 13},
+        {13, true, 15, "", -1}, /* all done: last + 1 */
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        assert_int_equal(offsets_done(&o, t[i].done), t[i].commit);
+        struct offsets_commit c;
+        assert_int_equal(offsets_done(&o, t[i].done), t[i].changed);
+        offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+        if (c.offset != t[i].offset || strcmp(c.meta, t[i].meta) != 0)
+            fail_msg("case %zu: want %lld '%s' got %lld '%s'", i,
+                     (long long)t[i].offset, t[i].meta, (long long)c.offset,
+                     c.meta);
+        assert_int_equal(c.meta_len, strlen(t[i].meta));
         for (int64_t off = 10; off < 15; off++)
             assert_int_equal(offsets_holds_commit(&o, off), off == t[i].holder);
     }
     offsets_free(&o);
 }
 
-/* The window counts records sent and not committed: each once, and a
- * commit releases exactly the sent ones it covers. */
+/* Offsets never delivered (compaction, transaction markers) count as not
+ * done; an empty ring commits nothing. */
+static void test_commit_point_gaps(void **st)
+{
+    (void)st;
+    struct offsets o;
+    offsets_init(&o);
+    struct offsets_commit c;
+    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    assert_int_equal(c.offset, -1);
+    int64_t offs[] = {100, 101, 105, 106, 110};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(offsets_track(&o, offs[i]), 0);
+    offsets_done(&o, 101);
+    offsets_done(&o, 105);
+    offsets_done(&o, 106);
+    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    assert_int_equal(c.offset, 100);
+    /* 100 not done, 101 done, 102-104 missing, 105-106 done. */
+    assert_string_equal(c.meta, "zb1:1,1,3,2");
+    assert_int_equal(c.covered, 106);
+    offsets_free(&o);
+}
+
+/* The metadata is bounded: what does not fit is left out, from the top,
+ * and never does it name an offset that did not finish. */
+static void test_commit_point_bounded(void **st)
+{
+    (void)st;
+    struct offsets o;
+    offsets_init(&o);
+    track(&o, 0, 20000);
+    for (int64_t off = 1; off < 20000; off += 2) /* every other one */
+        offsets_done(&o, off);
+    struct offsets_commit c;
+    offsets_commit_point(&o, 64, &c);
+    assert_true(c.meta_len <= 64);
+    assert_true(c.covered > 0 && c.covered < 20000);
+    struct offsets_skip sk;
+    assert_int_equal(offsets_skip_decode(&sk, c.offset, c.meta, c.meta_len), 0);
+    for (int64_t off = 0; off < 20000; off++)
+        assert_int_equal(offsets_skip_has(&sk, off),
+                         off % 2 == 1 && off <= c.covered);
+    assert_int_equal(offsets_skip_last(&sk), c.covered);
+    offsets_skip_free(&sk);
+    /* At the default bound: about 1,000 runs of a worst-case pattern. */
+    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    assert_true(c.meta_len <= OFFSETS_META_MAX);
+    assert_true(c.covered > 1000);
+    offsets_free(&o);
+}
+
+/* What a restart reads back: exactly the finished offsets; anything not
+ * ours or damaged skips nothing. */
+static void test_skip_decode_table(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *meta;
+        const char *skipped; /* offsets 100..109 skipped, as 0/1 */
+    } t[] = {
+        {"zb1:2,3", "0011100000"},
+        {"zb1:1,1,3,2", "0100011000"},
+        {"zb1:1,1,3,2,1,1", "0100011010"},
+        {"", "0000000000"},
+        {"zb1:", "0000000000"},
+        {"zb1:2", "0000000000"},    /* odd: damaged */
+        {"zb1:2,3,", "0000000000"}, /* trailing comma */
+        {"zb1:2,0", "0000000000"},  /* empty run */
+        {"zb1:2,x", "0000000000"},
+        {"zb1:-2,3", "0000000000"},
+        {"zb1:1234567890123,1", "0000000000"},
+        {"zb2:2,3", "0000000000"}, /* another version */
+        {"{\"owner\":\"someone\"}", "0000000000"},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct offsets_skip sk;
+        assert_int_equal(
+            offsets_skip_decode(&sk, 100, t[i].meta, strlen(t[i].meta)), 0);
+        for (int k = 0; k < 10; k++)
+            if (offsets_skip_has(&sk, 100 + k) != (t[i].skipped[k] == '1'))
+                fail_msg("case %zu (%s): offset %d", i, t[i].meta, 100 + k);
+        assert_false(offsets_skip_has(&sk, 99));
+        offsets_skip_free(&sk);
+    }
+}
+
+/* The window counts records sent and not recorded: each once; a commit
+ * records the finished ones it names, even above a record that holds the
+ * offset back, and forgets what its offset passed. */
 static void test_window_count(void **st)
 {
     (void)st;
     struct offsets o;
     offsets_init(&o);
-    for (int64_t off = 0; off < 200; off++) /* grows the ring past 64 */
-        assert_int_equal(offsets_track(&o, off), 0);
+    track(&o, 0, 200); /* grows the ring past 64 */
     assert_true(offsets_sent(&o, 0));
     assert_false(offsets_sent(&o, 0)); /* a retry: counted once */
     assert_true(offsets_sent(&o, 1));
     assert_true(offsets_sent(&o, 150));
     assert_false(offsets_sent(&o, 500)); /* not tracked */
-    assert_int_equal(o.nsent, 3);
-    offsets_done(&o, 0);
+    assert_int_equal(o.window, 3);
     offsets_done(&o, 1);
-    assert_int_equal(offsets_done(&o, 2), 3); /* 2 was never sent (invalid) */
-    /* A commit of 2 covers 0 and 1 only; 2 stays until a commit covers it. */
-    assert_int_equal(offsets_release(&o, 2), 2);
-    assert_int_equal(o.nsent, 1);
-    assert_int_equal(o.n, 198);
-    /* A commit beyond what is done releases only the done prefix. */
-    assert_int_equal(offsets_release(&o, 190), 0);
+    offsets_done(&o, 150);
+    struct offsets_commit c;
+    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    assert_int_equal(c.offset, 0); /* 0 holds the offset back */
+    /* Done after the commit was made: not in it, not recorded by it. */
+    offsets_done(&o, 2);
+    assert_int_equal(offsets_committed(&o, &c), 2); /* 1 and 150 */
+    assert_int_equal(o.window, 1);                  /* 0, in flight */
+    assert_int_equal(o.n, 200);
+    offsets_done(&o, 0);
+    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    assert_int_equal(c.offset, 3);
+    assert_string_equal(c.meta, "zb1:147,1");
+    assert_int_equal(offsets_committed(&o, &c), 1); /* 0 left the ring */
+    assert_int_equal(o.window, 0);
     assert_int_equal(o.n, 197);
     assert_true(offsets_holds_commit(&o, 3));
-    /* Tracking continues in order after a release wrapped the ring. */
-    for (int64_t off = 200; off < 400; off++)
-        assert_int_equal(offsets_track(&o, off), 0);
+    /* A later commit whose metadata no longer names 150 (cut to fit)
+     * puts it back in the window. */
+    assert_true(offsets_sent(&o, 151));
+    offsets_done(&o, 151);
+    offsets_commit_point(&o, 4, &c); /* no room for any run */
+    assert_string_equal(c.meta, "");
+    assert_int_equal(offsets_committed(&o, &c), -1); /* 150 is back */
+    assert_int_equal(o.window, 2);                   /* with 151 */
+    /* Tracking continues after the ring wrapped. */
+    track(&o, 200, 400);
     for (int64_t off = 3; off < 400; off++)
         offsets_done(&o, off);
-    assert_int_equal(offsets_release(&o, 400), 1); /* 150 */
+    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    assert_int_equal(c.offset, 400);
+    assert_int_equal(offsets_committed(&o, &c), 2);
     assert_int_equal(o.n, 0);
-    assert_int_equal(o.nsent, 0);
+    assert_int_equal(o.window, 0);
     offsets_free(&o);
 }
 
@@ -158,7 +279,10 @@ static void test_choose_table(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_commit_position),
+        cmocka_unit_test(test_commit_point_table),
+        cmocka_unit_test(test_commit_point_gaps),
+        cmocka_unit_test(test_commit_point_bounded),
+        cmocka_unit_test(test_skip_decode_table),
         cmocka_unit_test(test_window_count),
         cmocka_unit_test(test_admission_table),
         cmocka_unit_test(test_choose_table),
