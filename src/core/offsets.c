@@ -236,6 +236,32 @@ void offsets_skip_free(struct offsets_skip *s)
     *s = (struct offsets_skip){0};
 }
 
+void offsets_limit_init(struct offsets_limit *l, int64_t floor, int64_t cap,
+                        int64_t now_ms)
+{
+    if (floor > cap)
+        floor = cap;
+    *l = (struct offsets_limit){
+        .floor = floor, .cap = cap, .limit = floor, .progress_ms = now_ms};
+}
+
+void offsets_limit_recorded(struct offsets_limit *l, int64_t n, int64_t used,
+                            int64_t now_ms)
+{
+    l->progress_ms = now_ms;
+    if (n > 0 && used >= l->limit / 2)
+        l->limit = n > l->cap - l->limit ? l->cap : l->limit + n;
+}
+
+void offsets_limit_tick(struct offsets_limit *l, int64_t used, int64_t now_ms,
+                        int64_t stall_ms)
+{
+    if (used == 0)
+        l->progress_ms = now_ms; /* nothing waits: no stall */
+    else if (now_ms - l->progress_ms >= stall_ms)
+        l->limit = l->floor;
+}
+
 int64_t offsets_reserved(const struct offsets_window *w)
 {
     int64_t r = w->partitions;

@@ -12,8 +12,9 @@
  * a commit holding it (below the offset, or in the metadata) succeeded;
  * an offset leaves the ring once the committed offset passes it.
  *
- * The commit window (commit.window) bounds the records sent to ZIM and not
- * recorded: what a crash would send again. A record may be sent while the
+ * The commit window (at most commit.window, paced by struct offsets_limit)
+ * bounds the records sent to ZIM and not recorded: what a crash would
+ * send again. A record may be sent while the
  * window has room; the records that hold back their partition's commit
  * (each partition's oldest record not done) may use all of it, the others
  * leave one slot per assigned partition to them (at most half the window,
@@ -88,10 +89,32 @@ bool offsets_skip_has(const struct offsets_skip *s, int64_t off);
 int64_t offsets_skip_last(const struct offsets_skip *s);
 void offsets_skip_free(struct offsets_skip *s);
 
+/* The window's limit, paced by Kafka: it starts at floor (the calls that
+ * may be in flight), grows by what each successful commit records (so it
+ * may double per commit round trip) up to cap (commit.window), and falls
+ * back to floor when nothing was recorded for stall_ms while records were
+ * waiting. Then a crash while Kafka does not take outcomes (the producer
+ * not ready at start, a broker away) sends again about a floor's worth,
+ * not a cap's, while a steady stream still gets the whole window. */
+struct offsets_limit {
+    int64_t floor, cap, limit;
+    int64_t progress_ms; /* when a commit last recorded something */
+};
+void offsets_limit_init(struct offsets_limit *l, int64_t floor, int64_t cap,
+                        int64_t now_ms);
+/* A commit recorded n records (n > 0) while used were waiting: the limit
+ * grows by n when the window was at least half full (it was what held
+ * sending back), as TCP grows its window only when it is the limit. */
+void offsets_limit_recorded(struct offsets_limit *l, int64_t n, int64_t used,
+                            int64_t now_ms);
+/* Checks for a stall: used records wait to be recorded. */
+void offsets_limit_tick(struct offsets_limit *l, int64_t used, int64_t now_ms,
+                        int64_t stall_ms);
+
 /* The commit window, across all assigned partitions. */
 struct offsets_window {
     int64_t used;       /* records sent and not recorded */
-    int64_t max;        /* commit.window */
+    int64_t max;        /* its limit now (struct offsets_limit) */
     int64_t partitions; /* assigned */
 };
 

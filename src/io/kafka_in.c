@@ -2,6 +2,7 @@
 #define LOG_COMPONENT "kafka_in"
 #include "kafka_in.h"
 
+#include "clock.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "offsets.h"
@@ -9,6 +10,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Nothing recorded for this long while records wait: the window's limit
+ * falls back to its floor (offsets.h). Commits normally take 5-15 ms. */
+#define STALL_MS 1000
 
 /* One assigned partition and its offsets not yet committed. */
 struct ptrack {
@@ -41,7 +46,8 @@ struct kafka_in {
     bool committing;      /* one commit in flight at a time */
     bool dirty;           /* some partition's commit point moved */
     int64_t skipped;      /* records skipped: finished before assignment */
-    int64_t window;       /* sent and not committed, all partitions */
+    struct offsets_limit limit; /* of the window */
+    int64_t window;             /* sent and not committed, all partitions */
 };
 
 static int role_of(const struct kafka_in *ki, const char *topic)
@@ -247,6 +253,8 @@ struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
     ki->drain = drain;
     ki->revoke = revoke;
     ki->opaque = opaque;
+    offsets_limit_init(&ki->limit, cfg->max_inflight, cfg->commit_window,
+                       clock_mono_ms());
     for (int i = 0; i < 3; i++)
         if ((ki->topics[i] = strdup(cfg->topic[i])) == NULL) {
             snprintf(err, errlen, "out of memory");
@@ -407,6 +415,11 @@ int64_t kafka_in_window(const struct kafka_in *ki)
     return ki->window;
 }
 
+int64_t kafka_in_window_limit(const struct kafka_in *ki)
+{
+    return ki->limit.limit;
+}
+
 bool kafka_in_revoking(struct kafka_in *ki, const struct kafka_in_ticket *t)
 {
     struct ptrack *p = find(ki, t->topic, t->partition);
@@ -421,10 +434,13 @@ void kafka_in_done(struct kafka_in *ki, const struct kafka_in_ticket *t)
 }
 
 /* A commit of p's pending point succeeded: the window shrinks by what it
- * recorded. */
+ * recorded, and its limit may grow. */
 static void committed(struct kafka_in *ki, struct ptrack *p)
 {
-    ki->window -= offsets_committed(&p->offs, &p->pending);
+    int64_t used = ki->window, n = offsets_committed(&p->offs, &p->pending);
+    ki->window -= n;
+    if (n > 0)
+        offsets_limit_recorded(&ki->limit, n, used, clock_mono_ms());
     p->committed = p->pending.offset;
     p->in_commit = false;
 }
@@ -436,6 +452,8 @@ static void commit_result(struct kafka_in *ki, rd_kafka_resp_err_t err,
 {
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         log_warnx("commit: %s (retrying)", rd_kafka_err2str(err));
+    log_debug("commit of %d partitions: %s", offsets ? offsets->cnt : 0,
+              rd_kafka_err2str(err));
     for (int i = 0; offsets && i < offsets->cnt; i++) {
         const rd_kafka_topic_partition_t *e = &offsets->elems[i];
         int role = role_of(ki, e->topic);
@@ -445,6 +463,10 @@ static void commit_result(struct kafka_in *ki, rd_kafka_resp_err_t err,
         if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
             p->in_commit = false; /* nothing was there to commit */
         } else if (err || e->err) {
+            if (e->err)
+                log_warnx("commit %s[%d]@%" PRId64 ": %s (retrying)", e->topic,
+                          (int)e->partition, e->offset,
+                          rd_kafka_err2str(e->err));
             p->in_commit = false;
             p->dirty = ki->dirty = true;
         } else {
@@ -495,6 +517,7 @@ static rd_kafka_topic_partition_list_t *commit_list(struct kafka_in *ki)
 void kafka_in_commit_tick(struct kafka_in *ki)
 {
     rd_kafka_queue_poll_callback(ki->cq, 0);
+    offsets_limit_tick(&ki->limit, ki->window, clock_mono_ms(), STALL_MS);
     /* One at a time: several in flight loaded the broker's CPU so much
      * that throughput halved (2,014 vs 4,175 events/s, scripts/bench). */
     if (!ki->dirty || ki->committing || ki->n_parts == 0)

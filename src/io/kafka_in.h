@@ -70,6 +70,9 @@ bool kafka_in_holds_commit(struct kafka_in *ki,
                            const struct kafka_in_ticket *t);
 /* Records sent to ZIM that no successful commit records as finished. */
 int64_t kafka_in_window(const struct kafka_in *ki);
+/* How many the window may hold now: from http.max_inflight up to
+ * commit.window, paced by commits (offsets.h, struct offsets_limit). */
+int64_t kafka_in_window_limit(const struct kafka_in *ki);
 /* Serves commit results and, when a commit point moved since the last
  * commit and none is in flight, starts one. Never waits. */
 void kafka_in_commit_tick(struct kafka_in *ki);

@@ -276,6 +276,44 @@ static void test_choose_table(void **st)
     }
 }
 
+/* The window's limit: it grows while it is what holds sending back and
+ * commits record what finished; it falls back when Kafka stalls. */
+static void test_limit_table(void **st)
+{
+    (void)st;
+    static const struct {
+        char op; /* r: recorded n with used, t: tick with used at ms */
+        int64_t n, used, ms, want;
+    } t[] = {
+        {'r', 10, 10, 10, 64},  /* window not the limit: no growth */
+        {'r', 40, 40, 20, 104}, /* half full or more: grows by n */
+        {'r', 100, 104, 30, 204},
+        {'r', 200, 204, 40, 404},
+        {'r', 400, 404, 50, 804},
+        {'r', 800, 804, 60, 1024}, /* capped at commit.window */
+        {'t', 0, 900, 500, 1024},  /* 440 ms without a record: fine */
+        {'t', 0, 900, 1060, 64},   /* 1 s: a stall, back to the floor */
+        {'r', 64, 64, 1100, 128},
+        {'t', 0, 0, 3000, 128}, /* nothing waiting: no stall */
+        {'t', 0, 5, 3999, 128},
+        {'t', 0, 5, 4000, 64},
+    };
+    struct offsets_limit l;
+    offsets_limit_init(&l, 64, 1024, 0);
+    assert_int_equal(l.limit, 64);
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (t[i].op == 'r')
+            offsets_limit_recorded(&l, t[i].n, t[i].used, t[i].ms);
+        else
+            offsets_limit_tick(&l, t[i].used, t[i].ms, 1000);
+        if (l.limit != t[i].want)
+            fail_msg("case %zu: want %lld got %lld", i, (long long)t[i].want,
+                     (long long)l.limit);
+    }
+    offsets_limit_init(&l, 64, 8, 0); /* a window smaller than the floor */
+    assert_int_equal(l.limit, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_window_count),
         cmocka_unit_test(test_admission_table),
         cmocka_unit_test(test_choose_table),
+        cmocka_unit_test(test_limit_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
