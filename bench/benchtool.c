@@ -3,11 +3,18 @@
  *   benchtool produce BOOT TOPIC N KEYS [RATE]
  *       N peer events keyed over KEYS conversations, as fast as possible
  *       or at RATE/s; each Message carries its produce time "t=<us>".
+ *   benchtool fanout BOOT TOPIC N
+ *       N copies of one notice, each to its own user (user_<i>, keyed by
+ *       the user): a fan-out, which packs.
  *   benchtool wait BOOT TOPIC N TIMEOUT_S
- *       waits until the topic holds N records; prints the seconds waited.
+ *       waits until the topic holds N records; prints the seconds waited
+ *       and the seconds until the first record was there.
  *   benchtool latency FILE
  *       FILE: zimsim's /_sim/messages; prints p50/p99/p99.9 (ms) of
  *       produce -> zimsim arrival as JSON.
+ *   benchtool dups FILE
+ *       FILE: zimsim's /_sim/messages; prints how many deliveries, how
+ *       many distinct events (by "seq=.. t=..") and the difference.
  *   benchtool replylat BOOT TOPIC N [SINCE_MS]
  *       reads N reply records; prints p50/p99/p99.9 (ms) of the input
  *       record's timestamp -> the reply record's timestamp as JSON,
@@ -43,6 +50,18 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *boot,
     return rk;
 }
 
+/* Produces one record, waiting while the local queue is full. */
+static void put(rd_kafka_t *rk, const char *topic, const char *key,
+                const char *val, size_t len)
+{
+    while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                             RD_KAFKA_V_KEY(key, strlen(key)),
+                             RD_KAFKA_V_VALUE((void *)val, len),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(rk, 10);
+}
+
 static int produce(const char *boot, const char *topic, long n, long keys,
                    double rate)
 {
@@ -65,14 +84,28 @@ static int produce(const char *boot, const char *topic, long n, long keys,
             "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
             "\"seq=%ld t=%lld benchmark message of a typical size\"}}",
             i % keys, i, (long long)clock_wall_us());
-        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                 RD_KAFKA_V_KEY(key, strlen(key)),
-                                 RD_KAFKA_V_VALUE(val, (size_t)len),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_END) ==
-               RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            rd_kafka_poll(rk, 10);
+        put(rk, topic, key, val, (size_t)len);
         rd_kafka_poll(rk, 0);
+    }
+    int rc = rd_kafka_flush(rk, 120000) == 0 ? 0 : 1;
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+static int fanout(const char *boot, const char *topic, long n)
+{
+    rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, boot, NULL, "20");
+    char key[32], val[512];
+    for (long i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "user_%ld", i);
+        int len = snprintf(
+            val, sizeof(val),
+            "{\"FromUserId\":\"notice-bot\",\"ToUserId\":[\"user_%ld\"],"
+            "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+            "\"Scheduled maintenance tonight at 02:00 UTC: expect a short "
+            "interruption\"}}",
+            i);
+        put(rk, topic, key, val, (size_t)len);
     }
     int rc = rd_kafka_flush(rk, 120000) == 0 ? 0 : 1;
     rd_kafka_destroy(rk);
@@ -100,12 +133,18 @@ static long count(rd_kafka_t *rk, const char *topic)
 static int wait_for(const char *boot, const char *topic, long n, double timeout)
 {
     rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, boot, NULL, "20");
-    int64_t t0 = clock_mono_us();
+    int64_t t0 = clock_mono_us(), first = -1;
     long have = 0;
     while ((have = count(rk, topic)) < n &&
-           (double)(clock_mono_us() - t0) / 1e6 < timeout)
+           (double)(clock_mono_us() - t0) / 1e6 < timeout) {
+        if (have > 0 && first < 0)
+            first = clock_mono_us();
         usleep(20000);
-    printf("%.3f\n", (double)(clock_mono_us() - t0) / 1e6);
+    }
+    int64_t end = clock_mono_us();
+    if (first < 0)
+        first = end;
+    printf("%.3f %.3f\n", (double)(end - t0) / 1e6, (double)(first - t0) / 1e6);
     rd_kafka_destroy(rk);
     return have >= n ? 0 : 1;
 }
@@ -194,6 +233,39 @@ static int replylat(const char *boot, const char *topic, long want,
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int dups(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 2;
+    size_t cap = 1 << 16, n = 0;
+    char **ids = malloc(cap * sizeof(*ids)), line[8192];
+    while (fgets(line, sizeof(line), f)) {
+        const char *s = strstr(line, "seq="), *e = s ? strstr(s, " bench") : 0;
+        if (s == NULL || e == NULL)
+            continue;
+        if (n == cap)
+            ids = realloc(ids, (cap *= 2) * sizeof(*ids));
+        ids[n++] = strndup(s, (size_t)(e - s));
+    }
+    fclose(f);
+    qsort(ids, n, sizeof(*ids), cmp_str);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        distinct += i == 0 || strcmp(ids[i], ids[i - 1]) != 0;
+    printf("{\"deliveries\":%zu,\"distinct\":%zu,\"dups\":%zu}\n", n, distinct,
+           n - distinct);
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 6 && strcmp(argv[1], "produce") == 0)
@@ -203,6 +275,10 @@ int main(int argc, char **argv)
         return wait_for(argv[2], argv[3], atol(argv[4]), atof(argv[5]));
     if (argc == 3 && strcmp(argv[1], "latency") == 0)
         return latency(argv[2]);
+    if (argc == 5 && strcmp(argv[1], "fanout") == 0)
+        return fanout(argv[2], argv[3], atol(argv[4]));
+    if (argc == 3 && strcmp(argv[1], "dups") == 0)
+        return dups(argv[2]);
     if ((argc == 5 || argc == 6) && strcmp(argv[1], "replylat") == 0)
         return replylat(argv[2], argv[3], atol(argv[4]),
                         argc == 6 ? atoll(argv[5]) : 0);

@@ -27,8 +27,9 @@ result = {"cores": int(cores), "versions": {"kafka": kafka, "librdkafka": rdkafk
 rows = []
 for (scen, who), rs in sorted(by.items()):
     s = {}
-    if "events_per_s" in rs[0]:
-        s["events_per_s"] = summary([r["events_per_s"] for r in rs])
+    for k in ("events_per_s", "steady_events_per_s"):
+        if k in rs[0]:
+            s[k] = summary([r[k] for r in rs])
     for k in ("cpu_s_per_1k", "peak_rss_mib"):
         if k in rs[0]:
             s[k] = summary([r[k] for r in rs])
@@ -41,6 +42,14 @@ for (scen, who), rs in sorted(by.items()):
         for a in rs[0]["actions"]:
             s[a + "_ratio"] = summary([r["actions"][a]["ratio"] for r in rs])
             s[a + "_rejected"] = sum(r["actions"][a]["rejected"] for r in rs)
+    if scen == "fanout":
+        s["messages_per_s"] = summary([r["messages_per_s"] for r in rs])
+        s["peak_calls_per_s"] = max(r["peak_calls_per_s"] for r in rs)
+        s["throttled"] = sum(r["throttled"] for r in rs)
+    if scen == "crash":
+        s["dups_per_kill"] = summary([r["zimsim"]["dups"] / r["kills"] for r in rs])
+        s["inflight_at_kill"] = summary([x for r in rs for x in r["inflight_at_kill"]])
+        s["missing"] = sum(r["events"] - r["zimsim"]["distinct"] for r in rs)
     if scen in ("memory", "latency") and "peak_rss_mib" in rs[0]:
         s["peak_rss_mib"] = summary([r["peak_rss_mib"] for r in rs])
     result["summary"][scen + "/" + who] = s
@@ -56,6 +65,19 @@ for base in ("ceiling/libcurl-multi", "ceiling/wrk+lua", "throughput/go",
              "throughput/python", "throughput/baseline"):
     if zb and med(base):
         result["ratios"]["zimbridge/" + base] = round(zb / med(base), 3)
+zs = med("throughput/zimbridge", "steady_events_per_s")
+for base, metric in (("ceiling/libcurl-multi", "events_per_s"),
+                     ("throughput/go", "steady_events_per_s"),
+                     ("throughput/python", "steady_events_per_s"),
+                     ("throughput/baseline", "steady_events_per_s")):
+    if zs and med(base, metric):
+        result["ratios"]["zimbridge steady/" + base] = round(zs / med(base, metric), 3)
+fp, fn = med("fanout/zimbridge", "messages_per_s"), med("fanout/zimbridge-nopack", "messages_per_s")
+if fp and fn:
+    result["ratios"]["fanout messages/s, packing/no packing"] = round(fp / fn, 1)
+lp, ln = med("latency/zimbridge", "to_reply_p99_ms"), med("latency/zimbridge-nopack", "to_reply_p99_ms")
+if lp and ln:
+    result["ratios"]["latency p99, packing/no packing"] = round(lp / ln, 3)
 # Against the Go peer, the goal: >= 1.5x its events/s at <= 0.5x its CPU
 # per event and RSS, and its latency.
 for scen, metric in (("throughput", "cpu_s_per_1k"),
@@ -68,22 +90,31 @@ for scen, metric in (("throughput", "cpu_s_per_1k"),
         result["ratios"]["zimbridge/go %s %s" % (scen, metric)] = round(a / b, 3)
 json.dump(result, open(out_path, "w"), indent=1)
 
-print("| contender | events/s (median, min-max) | CPU s / 1k events | peak RSS MiB | p99 ms |")
-print("|---|---|---|---|---|")
+print("| contender | events/s (median, min-max) | steady events/s | CPU s / 1k events | peak RSS MiB | p99 ms |")
+print("|---|---|---|---|---|---|")
 for key, s in sorted(result["summary"].items()):
     e = s.get("events_per_s")
     c = s.get("cpu_s_per_1k")
     m = s.get("peak_rss_mib")
     p = s.get("to_reply_p99_ms")
-    print("| %s | %s | %s | %s | %s |" % (
+    st = s.get("steady_events_per_s")
+    print("| %s | %s | %s | %s | %s | %s |" % (
         key,
         "%.0f (%.0f-%.0f)" % (e["median"], e["min"], e["max"]) if e else "",
+        "%.0f" % st["median"] if st else "",
         "%.3f" % c["median"] if c else "",
         "%.1f" % m["median"] if m else "",
         "%.2f (to zimsim %.2f)" % (p["median"], s["to_zimsim_p99_ms"]["median"]) if p else ""))
+    if "messages_per_s" in s:
+        print("|  messages/s at the quota | %.0f (peak %d calls/s, %d throttled) | | | | |" % (
+            s["messages_per_s"]["median"], s["peak_calls_per_s"], s["throttled"]))
+    if "dups_per_kill" in s:
+        print("|  duplicates per kill -9 | %.1f (calls in flight at the kill: median %.0f, max %.0f), lost %d | | | | |" % (
+            s["dups_per_kill"]["median"], s["inflight_at_kill"]["median"],
+            s["inflight_at_kill"]["max"], s["missing"]))
     for k, v in s.items():
         if k.endswith("_ratio"):
-            print("|  %s | quota use %.3f of the limit, %d rejected | | | |" % (
+            print("|  %s | quota use %.3f of the limit, %d rejected | | | | |" % (
                 k[:-6], v["median"], s[k[:-6] + "_rejected"]))
 for k, v in result["ratios"].items():
     print("ratio %s = %.3f" % (k, v))

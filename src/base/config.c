@@ -53,10 +53,11 @@ static const struct setting settings[] = {
      "output topic: one replayable record per failed or partial event"},
     {"http.max_inflight", S_INT, "64", 1, 1024, NULL, 0, F(max_inflight),
      "most ZIM requests in flight at once; also bounds buffered records"},
-    {"commit.window", S_INT, "64", 1, 1000000, NULL, 0, F(commit_window),
-     "most records sent to ZIM whose offsets are not committed yet: a "
-     "crash sends at most this many again. It also caps throughput at "
-     "about window / (ZIM latency + 15 ms)"},
+    {"commit.window", S_INT, "1024", 1, 1000000, NULL, 0, F(commit_window),
+     "most records sent to ZIM that no commit records as finished yet "
+     "(its offset, or the finished offsets in its metadata): a crash sends "
+     "at most this many again. It also caps throughput at about window / "
+     "(ZIM latency + one commit's round trip)"},
     {"http.timeout_ms", S_INT, "10000", 100, 300000, NULL, 0, F(timeout_ms),
      "whole-request timeout for one ZIM call"},
     {"http.connect_timeout_ms", S_INT, "3000", 100, 60000, NULL, 0,
@@ -107,6 +108,9 @@ static const struct setting settings[] = {
      F(log_level), "least severe level logged"},
     {"log.format", S_ENUM, "text", 0, 0, "text|json", 0, F(log_format),
      "text: logfmt lines; json: one JSON object per line"},
+    {"log.slow_ms", S_INT, "0", 0, 3600000, NULL, 0, F(slow_ms),
+     "log each record that took longer than this from its produce time to "
+     "its outcome in Kafka, with where the time went (0: off)"},
     {"reply.copy_headers", S_STR, "correlation-id,event-id,traceparent", 0, 0,
      NULL, 0, F(copy_headers),
      "input headers copied to reply records (comma-separated)"},
@@ -129,6 +133,16 @@ static const struct setting settings[] = {
      F(max_searched_bytes), "SearchedContent limit (ZIM: 64 bytes)"},
     {"event.max_json_depth", S_INT, "16", 4, 64, NULL, 0, F(max_json_depth),
      "deepest JSON nesting accepted"},
+    {"peer.max_recipients", S_INT, "100", 1, 10000, NULL, 0, F(max_recipients),
+     "most recipients one SendPeerMessage event may name (ZIM takes 100 per "
+     "call: an event with more goes out as several calls, and gets one "
+     "reply)"},
+    {"pack.enabled", S_ENUM, "true", 0, 0, "false|true", 0, F(pack_enabled),
+     "SendPeerMessage events identical but for ToUserId share calls of up "
+     "to 100 recipients while they wait for the quota"},
+    {"pack.linger_ms", S_INT, "0", 0, 10000, NULL, 0, F(pack_linger_ms),
+     "how long a call that could go may wait to fill up with identical "
+     "events (0: it goes at once)"},
     {"event.unknown_fields", S_ENUM, "reject", 0, 0, "reject|pass", 0,
      F(unknown_fields),
      "reject: fields ZIM does not define are errors; pass: send them on"},

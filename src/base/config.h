@@ -51,6 +51,7 @@ struct config {
     int64_t drain_ms;
     int64_t log_level;  /* enum log_level */
     int64_t log_format; /* enum log_format */
+    int64_t slow_ms;    /* log records slower than this end to end, 0: off */
     char *copy_headers; /* comma-separated header names */
     /* event.* */
     int64_t max_record_bytes;
@@ -60,6 +61,10 @@ struct config {
     int64_t max_searched_bytes;
     int64_t max_json_depth;
     int64_t unknown_fields; /* 0 reject, 1 pass */
+    int64_t max_recipients; /* peer.max_recipients */
+    /* pack.* */
+    int64_t pack_enabled; /* 0 false, 1 true */
+    int64_t pack_linger_ms;
     /* flow control */
     int64_t ordering;    /* enum ordering */
     int64_t max_records; /* records held in memory */

@@ -105,6 +105,8 @@ static void reply_value(const struct job *job, struct buf *b, bool lists)
         buf_printf(b, ",\"http_status\":%ld", job->res.http);
     buf_printf(b, ",\"attempts\":%d,\"latency_ms\":%.1f", job->attempts,
                job->latency_ms);
+    if (job->calls) /* how it travelled: its calls, and who shared them */
+        buf_printf(b, ",\"calls\":%d,\"packed\":%d", job->calls, job->packed);
     if (job->failure != FAILURE_NONE) {
         buf_printf(b, ",\"failure_class\":\"%s\",\"error\":",
                    outcome_failure_name(job->failure));

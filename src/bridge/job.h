@@ -40,9 +40,10 @@ struct job {
     struct event_error verr;
     int attempts;
     int64_t received_ms, first_send_ms, sent_ms, due_ms;
-    int64_t breaker_open_at_first; /* breaker open time at first send */
-    double latency_ms;             /* the last attempt's round trip */
-    bool stale;                    /* its partition was revoked */
+    int64_t answered_ms, finished_ms; /* the last answer; outcome produced */
+    int64_t breaker_open_at_first;    /* breaker open time at first send */
+    double latency_ms;                /* the last attempt's round trip */
+    bool stale;                       /* its partition was revoked */
     /* the outcome */
     enum outcome outcome;
     enum failure_class failure;
@@ -53,12 +54,39 @@ struct job {
     int n_out;
     struct job *next, *prev; /* in one of the service's lists */
     struct jobsched_node sn; /* the scheduler's bookkeeping */
+    /* Peer events: their recipients and how calls carry them (call.h). */
+    const char **to; /* ToUserId, borrowed from ev.root */
+    size_t n_to;
+    size_t chunk_off; /* the next call carries to[chunk_off..+chunk_n) */
+    size_t chunk_n;
+    char *rest; /* the request but ToUserId, when it may share a call
+                   or is split; NULL otherwise */
+    size_t rest_len;
+    struct json_object *kept_succ,
+        *kept_err;    /* a split event's earlier parts */
+    int calls;        /* ZIM calls that carried it */
+    int packed;       /* events that shared its last call (1: alone) */
+    int attempts_max; /* a split event's most attempts of one part */
 };
 
 /* Takes ownership of rkm. NULL on out-of-memory (rkm is then freed). */
 struct job *job_new(rd_kafka_message_t *rkm, enum event_kind kind,
                     int64_t now_ms);
 void job_destroy(struct job *job); /* NULL: no-op */
+/* For a valid peer event: its recipients, its first part, and (when pack
+ * is true, or it names more than one call's worth) its request but
+ * ToUserId. 0, or -1 (out of memory). */
+int job_prepare_peer(struct job *job, bool pack);
+/* True if the event names more recipients than one call carries. */
+bool job_split(const struct job *job);
+/* A split event's part was answered per recipient (job->res): keeps its
+ * lists and moves on to the next part. True if parts remain. */
+bool job_next_part(struct job *job);
+/* A split event is over: job->res becomes its whole answer, the parts
+ * kept by job_next_part(), and, when fail_rest, the recipients from the
+ * current part on in ErrorList with the last answer's code. Returns the
+ * outcome of it all. */
+enum outcome job_settle(struct job *job, enum outcome last, bool fail_rest);
 /* The job a scheduler node is embedded in (NULL: NULL). */
 struct job *job_of(struct jobsched_node *n);
 /* What the scheduler orders the job by: its topic, partition and key. */

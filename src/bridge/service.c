@@ -5,24 +5,14 @@
 #define _GNU_SOURCE   /* pipe2 */
 #define LOG_COMPONENT "service"
 #include "service.h"
+#include "service_int.h"
 
-#include "breaker.h"
 #include "clock.h"
 #include "dlq.h"
 #include "history.h"
-#include "http_server.h"
-#include "job.h"
-#include "jobsched.h"
-#include "kafka_in.h"
-#include "kafka_out.h"
 #include "log.h"
-#include "metrics.h"
-#include "offsets.h"
-#include "outcome.h"
-#include "ratelimit.h"
+#include "pack.h"
 #include "rng.h"
-#include "window.h"
-#include "zim_client.h"
 
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -33,43 +23,9 @@
 
 #define PRODUCE_RETRY_MS 500
 
-struct jlist {
-    struct job *head, *tail;
-    int n;
-};
-
-struct service {
-    const struct config *cfg;
-    struct event_limits lim;
-    struct kafka_in *ki;
-    struct kafka_out *ko;
-    struct zim_client *zc;
-    int wake[2];
-    struct jobsched *sched;
-    struct jlist waiting, inflight, done;
-    int n_jobs;
-    int max_jobs;
-    uint64_t rng;
-    bool stopping;
-    struct ratelimit *rl[EVENT_KIND_COUNT];
-    struct window *daily; /* broadcast calls in the rolling window */
-    struct breaker breaker;
-    bool daily_paused; /* the broadcast window is full */
-    struct metrics *m;
-    struct http_server *http;
-    int64_t next_lag_ms;
-    int64_t last_poll_ms;
-    /* Bumped when a job comes, goes or is queued again: which jobs are
-     * ready, and which of them hold back commits, change only then. A
-     * search for a job the window lets go that found none is not repeated
-     * before this or the window moves. */
-    uint64_t epoch, searched[EVENT_KIND_COUNT];
-    int64_t searched_window[EVENT_KIND_COUNT];
-};
-
 /* ---- lists ---- */
 
-static void jl_push(struct jlist *l, struct job *j)
+void jl_push(struct jlist *l, struct job *j)
 {
     j->next = NULL;
     j->prev = l->tail;
@@ -81,7 +37,7 @@ static void jl_push(struct jlist *l, struct job *j)
     l->n++;
 }
 
-static void jl_remove(struct jlist *l, struct job *j)
+void jl_remove(struct jlist *l, struct job *j)
 {
     if (j->prev)
         j->prev->next = j->next;
@@ -95,13 +51,12 @@ static void jl_remove(struct jlist *l, struct job *j)
     l->n--;
 }
 
-static uint64_t rnd(struct service *s)
+uint64_t service_rnd(struct service *s)
 {
     return rng_next(&s->rng);
 }
 
-/* l: the list j is in, or NULL when only the scheduler holds it. */
-static void drop_job(struct service *s, struct jlist *l, struct job *j)
+void service_drop(struct service *s, struct jlist *l, struct job *j)
 {
     s->epoch++;
     if (l)
@@ -111,9 +66,9 @@ static void drop_job(struct service *s, struct jlist *l, struct job *j)
     s->n_jobs--;
 }
 
-/* A job goes back to the scheduler (to be sent again, or first sent
- * later): it may be the one a blocked window waits for. */
-static void requeue(struct service *s, struct job *j)
+/* A job back to the scheduler may be the one a blocked window waits
+ * for: the search for one may find it now (epoch). */
+void service_requeue(struct service *s, struct job *j)
 {
     s->epoch++;
     jobsched_requeue(s->sched, &j->sn);
@@ -205,11 +160,12 @@ static void describe(struct job *j)
     snprintf(j->message, sizeof(j->message), "%s", j->res.error);
 }
 
-static void finish(struct service *s, struct job *j, enum outcome o,
-                   enum failure_class f, int64_t now)
+void service_finish(struct service *s, struct job *j, enum outcome o,
+                    enum failure_class f, int64_t now)
 {
     j->outcome = o;
     j->failure = f;
+    j->finished_ms = now;
     /* Its key's next record may go now (its reply need not be out). */
     jobsched_remove(s->sched, &j->sn);
     if (j->kind == EVENT_BROADCAST && o == OUTCOME_SENT)
@@ -251,114 +207,10 @@ static void on_delivery(void *ctx, void *opaque, rd_kafka_resp_err_t err,
     r->acked = true;
 }
 
-/* ---- the ZIM call ---- */
-
-static bool dispatch(struct service *s, struct job *j, int64_t now)
-{
-    if (zim_client_send(s->zc, event_kind_action(j->kind), j->rkm->payload,
-                        j->rkm->len, j) == -1) {
-        requeue(s, j);
-        return false;
-    }
-    kafka_in_sent(s->ki, &j->ticket);
-    jl_push(&s->inflight, j);
-    j->attempts++;
-    j->sent_ms = now;
-    if (j->first_send_ms == 0) {
-        j->first_send_ms = now;
-        j->breaker_open_at_first = breaker_open_ms(&s->breaker, now);
-    }
-    return true;
-}
-
-static void hold(struct service *s, struct job *j, int64_t due)
+void service_hold(struct service *s, struct job *j, int64_t due)
 {
     j->due_ms = due;
     jl_push(&s->waiting, j);
-}
-
-/* Tells the breaker; logs when it opens or closes. */
-static void tell_breaker(struct service *s, const struct job *j,
-                         enum breaker_event bev, int64_t now)
-{
-    if (!breaker_record(&s->breaker, bev, j->res.code, now))
-        return;
-    metrics_breaker(s->m, s->breaker.state == BREAKER_OPEN);
-    if (s->breaker.state == BREAKER_OPEN)
-        log_error("breaker open: %s code=%" PRId64 " (%s); pausing all "
-                  "consumption, nothing is dead-lettered until ZIM answers "
-                  "again",
-                  bev == BREAKER_SYSTEMIC
-                      ? "ZIM rejects our credentials or setup"
-                      : "ZIM unreachable or failing every call",
-                  j->res.code, j->res.error[0] ? j->res.error : j->res.message);
-    else
-        log_info("breaker closed: ZIM answers again; resuming");
-}
-
-/* A retry verdict: wait and send again, or give up (exhausted). */
-static void retry_or_give_up(struct service *s, struct job *j, int64_t now)
-{
-    const struct config *c = s->cfg;
-    const struct retry_policy p = {c->retry_max_attempts, c->retry_base_ms,
-                                   c->retry_max_ms, c->retry_max_elapsed_ms};
-    /* Time the breaker was open does not count against the event. */
-    int64_t elapsed =
-        now - j->first_send_ms -
-        (breaker_open_ms(&s->breaker, now) - j->breaker_open_at_first);
-    int64_t wait =
-        s->stopping ? -1 : outcome_retry_wait(&p, j->attempts, elapsed, rnd(s));
-    if (wait < 0) {
-        finish(s, j, OUTCOME_RETRY, FAILURE_EXHAUSTED, now);
-        return;
-    }
-    log_debug("retry in %" PRId64 " ms attempt=%d code=%" PRId64 " err=%s "
-              "offset=%" PRId64,
-              wait, j->attempts, j->res.code, j->res.error, j->rkm->offset);
-    metrics_retry(s->m, (int)j->kind);
-    hold(s, j, now + wait);
-}
-
-static void on_zim_done(void *ctx, void *opaque, struct zim_result *res)
-{
-    struct service *s = ctx;
-    struct job *j = opaque;
-    int64_t now = clock_mono_ms();
-    jl_remove(&s->inflight, j);
-    j->latency_ms = (double)(now - j->sent_ms);
-    metrics_latency(s->m, (int)j->kind, j->latency_ms);
-    zim_result_free(&j->res);
-    j->res = *res;
-    zim_result_init(res); /* the job owns the answer now */
-    if (j->stale) {
-        /* Revoked while in flight: the partition's next owner redoes it. */
-        drop_job(s, NULL, j);
-        return;
-    }
-    struct verdict v = outcome_judge(&j->res, j->kind);
-    tell_breaker(s, j, v.breaker, now);
-    if (s->breaker.state == BREAKER_OPEN && v.breaker != BREAKER_OK) {
-        /* Not the message's fault: hold it; the attempt does not count. */
-        j->attempts--;
-        hold(s, j, now);
-        return;
-    }
-    if (v.throttled) {
-        /* Over ZIM's quota anyway (another client of the AppID?): slow
-         * down and try again; this is not the message's fault either. */
-        ratelimit_throttled(s->rl[j->kind], now);
-        metrics_throttled(s->m, (int)j->kind);
-        log_warnx("ZIM throttled %s (code %" PRId64 "): rate now %.2f/s",
-                  event_kind_action(j->kind), j->res.code,
-                  ratelimit_rate(s->rl[j->kind]));
-        j->attempts--;
-        requeue(s, j);
-        return;
-    }
-    if (v.outcome == OUTCOME_RETRY)
-        retry_or_give_up(s, j, now);
-    else
-        finish(s, j, v.outcome, outcome_failure(v.outcome), now);
 }
 
 /* ---- consuming ---- */
@@ -385,13 +237,16 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
                     &j->verr) == 0) {
         j->valid = true;
         struct jobsched_key k = job_key(j);
-        if (jobsched_add(s->sched, &j->sn, (int)j->kind, j->ev.priority, &k) ==
-            -1) {
+        bool pack = s->cfg->pack_enabled;
+        if ((j->kind == EVENT_PEER && job_prepare_peer(j, pack) == -1) ||
+            jobsched_add(s->sched, &j->sn, (int)j->kind, j->ev.priority,
+                         pack && j->rest ? pack_hash(j->rest, j->rest_len) : 0,
+                         &k) == -1) {
             log_error("out of memory scheduling offset=%" PRId64, rkm->offset);
-            drop_job(s, NULL, j); /* uncommitted: redelivered */
+            service_drop(s, NULL, j); /* uncommitted: redelivered */
         }
     } else {
-        finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
+        service_finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
     }
 }
 
@@ -407,7 +262,7 @@ static void drop_held(void *opaque, struct jobsched_node *n)
     struct job *j = job_of(n);
     if (r->partition < 0 ||
         (j->ticket.topic == r->topic && j->ticket.partition == r->partition))
-        drop_job(r->s, NULL, j);
+        service_drop(r->s, NULL, j);
 }
 
 static void on_revoke(void *opaque, int topic, int32_t partition)
@@ -418,7 +273,7 @@ static void on_revoke(void *opaque, int topic, int32_t partition)
     for (struct job *j = s->waiting.head, *n; j; j = n) {
         n = j->next;
         if (j->ticket.topic == topic && j->ticket.partition == partition)
-            drop_job(s, &s->waiting, j);
+            service_drop(s, &s->waiting, j);
     }
     struct jlist *mark[] = {&s->inflight, &s->done};
     for (int k = 0; k < 2; k++)
@@ -468,6 +323,30 @@ static void on_revoking(void *opaque)
 
 /* ---- the loop ---- */
 
+/* log.slow_ms: where the time of a slow record went, from its produce
+ * time (the record's timestamp) to its outcome acknowledged by Kafka. */
+static void log_if_slow(const struct service *s, const struct job *j,
+                        int64_t now)
+{
+    rd_kafka_timestamp_type_t tt;
+    int64_t created = rd_kafka_message_timestamp(j->rkm, &tt);
+    int64_t wall = clock_wall_ms(), total = wall - created;
+    if (created <= 0 || total < s->cfg->slow_ms)
+        return;
+    /* Mono ms to wall ms: the record was fetched at received_ms. */
+    int64_t fetched = wall - (now - j->received_ms);
+    log_info(
+        "slow record: %" PRId64 " ms from produce to outcome in Kafka: "
+        "fetched after %" PRId64 " ms, waited %" PRId64 " ms to be "
+        "sent, ZIM %" PRId64 " ms, %d attempts, outcome written in %" PRId64
+        " ms topic=%s partition=%d offset=%" PRId64,
+        total, fetched - created,
+        j->first_send_ms ? j->first_send_ms - j->received_ms : 0,
+        j->first_send_ms ? j->answered_ms - j->first_send_ms : 0, j->attempts,
+        now - j->finished_ms, rd_kafka_topic_name(j->rkm->rkt),
+        (int)j->rkm->partition, j->rkm->offset);
+}
+
 static void sweep_done(struct service *s, int64_t now)
 {
     for (struct job *j = s->done.head, *n; j; j = n) {
@@ -480,9 +359,11 @@ static void sweep_done(struct service *s, int64_t now)
             all = all && r->acked;
         }
         if (all) {
+            if (s->cfg->slow_ms > 0)
+                log_if_slow(s, j, now);
             if (!j->stale)
                 kafka_in_done(s->ki, &j->ticket);
-            drop_job(s, &s->done, j);
+            service_drop(s, &s->done, j);
         }
     }
 }
@@ -512,132 +393,6 @@ static void update_shares(struct service *s, int64_t now)
             log_info("quota share %s: %.3f, no rate limit",
                      event_kind_name((enum event_kind)a), share);
     }
-}
-
-/* The commit window (offsets.h): records sent to ZIM and not committed,
- * at most commit.window. */
-static struct offsets_window window_now(const struct service *s)
-{
-    return (struct offsets_window){.used = kafka_in_window(s->ki),
-                                   .max = s->cfg->commit_window,
-                                   .partitions = kafka_in_assigned(s->ki)};
-}
-
-static struct offsets_cand cand_of(struct service *s, const struct job *j)
-{
-    return (struct offsets_cand){.sent_before = j->first_send_ms != 0,
-                                 .holds_commit =
-                                     kafka_in_holds_commit(s->ki, &j->ticket)};
-}
-
-/* The ready jobs of one action, best first, with what the window knows
- * of them: the candidates offsets_choose() picks from. */
-struct ready_set {
-    struct service *s;
-    int action;
-    struct job **jobs;
-    struct offsets_cand *cands;
-    size_t n, cap;
-    bool oom;
-};
-
-static void add_ready(void *opaque, struct jobsched_node *node)
-{
-    struct ready_set *r = opaque;
-    struct job *j = job_of(node);
-    if (r->oom || node->action != r->action || !jobsched_is_ready(node) ||
-        (r->n > 0 && r->jobs[0] == j))
-        return;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        struct job **jv = realloc(r->jobs, cap * sizeof(*jv));
-        if (jv)
-            r->jobs = jv;
-        struct offsets_cand *cv = realloc(r->cands, cap * sizeof(*cv));
-        if (cv)
-            r->cands = cv;
-        if (jv == NULL || cv == NULL) {
-            r->oom = true;
-            return;
-        }
-        r->cap = cap;
-    }
-    r->jobs[r->n] = j;
-    r->cands[r->n++] = cand_of(r->s, j);
-}
-
-/* The next job of action to send: the best ready one, or when the window
- * does not let that one go, the first ready one it lets go (a retry, or
- * a record holding back its partition's commit). NULL: none may go now;
- * a search that found none is not repeated before the jobs or the window
- * change. */
-static struct job *next_job(struct service *s, enum event_kind action)
-{
-    struct job *best = job_of(jobsched_pop(s->sched, (int)action));
-    struct offsets_window w = window_now(s);
-    if (best == NULL || offsets_may_send(&w, cand_of(s, best)))
-        return best;
-    jobsched_requeue(s->sched, &best->sn);
-    if (s->searched[action] == s->epoch && s->searched_window[action] == w.used)
-        return NULL;
-    struct ready_set r = {.s = s, .action = (int)action};
-    add_ready(&r, &best->sn);
-    jobsched_foreach_held(s->sched, add_ready, &r);
-    ptrdiff_t i = r.oom ? -1 : offsets_choose(&w, r.cands, r.n);
-    struct job *j = i >= 0 ? r.jobs[i] : NULL;
-    free(r.jobs);
-    free(r.cands);
-    if (j && jobsched_take(s->sched, &j->sn))
-        return j;
-    s->searched[action] = s->epoch;
-    s->searched_window[action] = w.used;
-    log_debug("%s: window %" PRId64 " of %" PRId64 " (%" PRId64
-              " reserved) lets no ready record go",
-              event_kind_name(action), w.used, w.max, offsets_reserved(&w));
-    return NULL;
-}
-
-/* Sends what the window, the breaker, the quotas and the daily broadcast
- * window allow. Returns when to look again. */
-static int64_t send_ready(struct service *s, int64_t now, int64_t next)
-{
-    int64_t wall = clock_wall_ms();
-    for (enum event_kind a = 0; a < EVENT_KIND_COUNT; a++) {
-        while (jobsched_has_ready(s->sched, (int)a) &&
-               zim_client_capacity(s->zc) > 0) {
-            if (!breaker_allow(&s->breaker, now)) {
-                int64_t w = breaker_wait_ms(&s->breaker, now);
-                if (w > 0 && now + w < next)
-                    next = now + w;
-                return next;
-            }
-            if (a == EVENT_BROADCAST && window_full(s->daily, wall)) {
-                int64_t at = window_frees_at(s->daily, wall);
-                if (at > 0 && now + (at - wall) < next)
-                    next = now + (at - wall);
-                break;
-            }
-            struct job *j = next_job(s, a);
-            if (j == NULL)
-                break; /* the window is full: a commit wakes us */
-            if (!ratelimit_take(s->rl[a], now)) {
-                jobsched_requeue(s->sched, &j->sn);
-                metrics_quota_wait(s->m, (int)a);
-                int64_t w = ratelimit_wait_ms(s->rl[a], now);
-                if (w >= 0 && now + w < next)
-                    next = now + (w > 0 ? w : 1);
-                break;
-            }
-            if (!dispatch(s, j, now))
-                return next;
-            if (s->breaker.state == BREAKER_OPEN) {
-                breaker_probe_sent(&s->breaker, now);
-                log_info("breaker: probing with offset=%" PRId64,
-                         j->rkm->offset);
-            }
-        }
-    }
-    return next;
 }
 
 /* Which input topics to pause, and why: memory (all), the breaker (all),
@@ -726,7 +481,7 @@ static int64_t turn(struct service *s, int64_t now)
             n = j->next;
             if (j->due_ms <= now) {
                 jl_remove(&s->waiting, j);
-                requeue(s, j);
+                service_requeue(s, j);
             } else if (j->due_ms < next) {
                 next = j->due_ms;
             }
@@ -753,7 +508,7 @@ static void shutdown_drain(struct service *s)
     struct revoked all = {s, 0, -1};
     jobsched_foreach_held(s->sched, drop_held, &all);
     while (s->waiting.head)
-        drop_job(s, &s->waiting, s->waiting.head);
+        service_drop(s, &s->waiting, s->waiting.head);
     int64_t deadline = clock_mono_ms() + s->cfg->drain_ms;
     log_info("draining: %d in flight, %d outcomes being written", s->inflight.n,
              s->done.n);
@@ -801,8 +556,7 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
                               sizeof(err))) == NULL ||
         (s.ki = kafka_in_new(cfg, s.wake[1], on_revoking, on_revoke, &s, err,
                              sizeof(err))) == NULL ||
-        (s.zc = zim_client_new(cfg, on_zim_done, &s, err, sizeof(err))) ==
-            NULL) {
+        (s.zc = zim_client_new(cfg, send_done, &s, err, sizeof(err))) == NULL) {
         log_error("start-up failed: %s", err);
         goto out;
     }
@@ -851,10 +605,11 @@ out:
     struct jlist *lists[] = {&s.waiting, &s.inflight, &s.done};
     for (int k = 0; k < 3; k++)
         while (lists[k]->head)
-            drop_job(&s, lists[k], lists[k]->head);
+            service_drop(&s, lists[k], lists[k]->head);
     http_server_destroy(s.http);
     metrics_destroy(s.m);
     jobsched_destroy(s.sched);
+    send_free_calls(&s);
     for (int a = 0; a < EVENT_KIND_COUNT; a++)
         ratelimit_destroy(s.rl[a]);
     window_destroy(s.daily);

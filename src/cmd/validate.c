@@ -30,7 +30,8 @@ static const char usage[] =
     "      --max-searched-content-bytes N   "
     "event.max_searched_content_bytes\n"
     "      --max-record-bytes N             event.max_record_bytes\n"
-    "      --unknown-fields reject|pass     event.unknown_fields\n";
+    "      --unknown-fields reject|pass     event.unknown_fields\n"
+    "      --max-recipients N               peer.max_recipients\n";
 
 /* The options that set a config key, by name. */
 static const struct {
@@ -42,6 +43,7 @@ static const struct {
     {"max-searched-content-bytes", "event.max_searched_content_bytes"},
     {"max-record-bytes", "event.max_record_bytes"},
     {"unknown-fields", "event.unknown_fields"},
+    {"max-recipients", "peer.max_recipients"},
 };
 #define N_KEYED (sizeof(keyed) / sizeof(keyed[0]))
 

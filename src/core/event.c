@@ -26,6 +26,8 @@ enum ftype {
 };
 
 #define REQ 1u /* required */
+/* A max that is the limit peer.max_recipients sets. */
+#define LIM_RECIPIENTS (-2)
 
 struct fspec {
     const char *name;
@@ -241,14 +243,16 @@ static int check_value(struct ctx *c, struct json_object *v,
             return fail(c, ZIM_CODE_BAD_PARAM, "must be %s",
                         type_name(f->type));
         int64_t n = (int64_t)json_object_array_length(v);
+        int64_t max =
+            f->max == LIM_RECIPIENTS ? (int64_t)c->lim->max_recipients : f->max;
         if (n < f->min)
             return fail(c, ZIM_CODE_BAD_PARAM, "needs at least %lld entries",
                         (long long)f->min);
-        if (n > f->max)
+        if (n > max)
             return fail(
                 c, f->over_code ? ZIM_CODE_TOO_MANY_USERS : ZIM_CODE_BAD_PARAM,
                 "%lld entries, over the limit of %lld", (long long)n,
-                (long long)f->max);
+                (long long)max);
         for (size_t i = 0; i < (size_t)n; i++) {
             size_t old = push_index(c, i);
             if (check_id(c, json_object_array_get_idx(v, i), true) == -1)
@@ -436,7 +440,7 @@ static const struct fspec send_opts_group_spec[] = {
  * 660000011 when too many). */
 static const struct fspec peer_spec[] = {
     {"FromUserId", FT_ID, REQ, 0, 0, NULL, 1},
-    {"ToUserId", FT_IDS, REQ, 1, 100, NULL, 1},
+    {"ToUserId", FT_IDS, REQ, 1, LIM_RECIPIENTS, NULL, 1},
     {"MessageType", FT_INT, REQ, INT32_MIN, INT32_MAX, NULL, 0},
     {"Priority", FT_INT, REQ, 1, 3, NULL, 0},
     {"MessageBody", FT_OBJ, REQ, 0, 0, NULL, 0},
@@ -1020,4 +1024,5 @@ void event_limits_from_config(const struct config *cfg,
     lim->max_searched_bytes = (size_t)cfg->max_searched_bytes;
     lim->max_depth = (int)cfg->max_json_depth;
     lim->allow_unknown_fields = cfg->unknown_fields == 1;
+    lim->max_recipients = (size_t)cfg->max_recipients;
 }

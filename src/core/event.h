@@ -35,6 +35,7 @@ struct event_limits {
     size_t max_searched_bytes;      /* SearchedContent */
     int max_depth;                  /* JSON nesting */
     bool allow_unknown_fields;      /* pass unknown fields through */
+    size_t max_recipients;          /* ToUserId entries (peer) */
 };
 
 struct event_error {

@@ -20,12 +20,21 @@ struct heap {
     size_t n, cap;
 };
 
+/* The ready nodes of one group (what may share a call), oldest first. */
+struct jobsched_group {
+    uint64_t group;
+    struct jobsched_node *head, *tail;
+    struct jobsched_group *next_in_bucket;
+};
+
 struct jobsched {
     enum ordering ord;
     struct jobsched_keyq **buckets;
     size_t n_buckets, n_keys;
     struct heap ready[EVENT_KIND_COUNT];
     uint64_t seq;
+    struct jobsched_group **groups; /* by group % n_groups */
+    size_t n_groups, n_group_lists;
 };
 
 /* ---- the ready heaps: highest Priority, then lowest seq, on top ---- */
@@ -94,6 +103,103 @@ static void heap_remove(struct heap *h, struct jobsched_node *j)
     heap_set(h, i, h->v[h->n]);
     sift_down(h, i);
     sift_up(h, (size_t)h->v[i]->heap_idx);
+}
+
+/* ---- the groups of ready nodes ---- */
+
+static struct jobsched_group **group_slot(struct jobsched *s, uint64_t g)
+{
+    struct jobsched_group **pp = &s->groups[g % s->n_groups];
+    while (*pp && (*pp)->group != g)
+        pp = &(*pp)->next_in_bucket;
+    return pp;
+}
+
+static int groups_grow(struct jobsched *s)
+{
+    size_t n = s->n_groups ? s->n_groups * 2 : 256;
+    struct jobsched_group **b = calloc(n, sizeof(*b));
+    if (b == NULL)
+        return -1;
+    for (size_t i = 0; i < s->n_groups; i++) {
+        for (struct jobsched_group *g = s->groups[i], *next; g; g = next) {
+            next = g->next_in_bucket;
+            g->next_in_bucket = b[g->group % n];
+            b[g->group % n] = g;
+        }
+    }
+    free(s->groups);
+    s->groups = b;
+    s->n_groups = n;
+    return 0;
+}
+
+/* Into its group's list, in seq order (a requeued node is older). Without
+ * memory for the list, the node is ready but packs with nothing. */
+static void group_link(struct jobsched *s, struct jobsched_node *j)
+{
+    if (j->group == 0 ||
+        (s->n_group_lists >= s->n_groups && groups_grow(s) == -1))
+        return;
+    struct jobsched_group **pp = group_slot(s, j->group), *g = *pp;
+    if (g == NULL) {
+        if ((g = calloc(1, sizeof(*g))) == NULL)
+            return;
+        g->group = j->group;
+        *pp = g;
+        s->n_group_lists++;
+    }
+    struct jobsched_node *after = g->tail;
+    while (after && after->seq > j->seq)
+        after = after->grp_prev;
+    j->grp = g;
+    j->grp_prev = after;
+    j->grp_next = after ? after->grp_next : g->head;
+    if (j->grp_next)
+        j->grp_next->grp_prev = j;
+    else
+        g->tail = j;
+    if (after)
+        after->grp_next = j;
+    else
+        g->head = j;
+}
+
+static void group_unlink(struct jobsched *s, struct jobsched_node *j)
+{
+    struct jobsched_group *g = j->grp;
+    if (g == NULL)
+        return;
+    if (j->grp_prev)
+        j->grp_prev->grp_next = j->grp_next;
+    else
+        g->head = j->grp_next;
+    if (j->grp_next)
+        j->grp_next->grp_prev = j->grp_prev;
+    else
+        g->tail = j->grp_prev;
+    j->grp = NULL;
+    j->grp_next = j->grp_prev = NULL;
+    if (g->head == NULL) {
+        *group_slot(s, g->group) = g->next_in_bucket;
+        s->n_group_lists--;
+        free(g);
+    }
+}
+
+/* Ready: on its action's heap and in its group's list. */
+static int ready_push(struct jobsched *s, struct jobsched_node *j)
+{
+    if (heap_push(&s->ready[j->action], j) == -1)
+        return -1;
+    group_link(s, j);
+    return 0;
+}
+
+static void ready_remove(struct jobsched *s, struct jobsched_node *j)
+{
+    heap_remove(&s->ready[j->action], j);
+    group_unlink(s, j);
 }
 
 /* ---- keys ---- */
@@ -198,22 +304,30 @@ void jobsched_destroy(struct jobsched *s)
         }
     }
     free(s->buckets);
+    for (size_t i = 0; i < s->n_groups; i++) {
+        for (struct jobsched_group *g = s->groups[i], *next; g; g = next) {
+            next = g->next_in_bucket;
+            free(g);
+        }
+    }
+    free(s->groups);
     for (int a = 0; a < EVENT_KIND_COUNT; a++)
         free(s->ready[a].v);
     free(s);
 }
 
 int jobsched_add(struct jobsched *s, struct jobsched_node *j, int action,
-                 int priority, const struct jobsched_key *k)
+                 int priority, uint64_t group, const struct jobsched_key *k)
 {
     char key[512];
     size_t n = key_of(s, k, key, sizeof(key));
     *j = (struct jobsched_node){.action = action,
                                 .priority = priority,
                                 .seq = ++s->seq,
-                                .heap_idx = -1};
+                                .heap_idx = -1,
+                                .group = group};
     if (n == 0)
-        return heap_push(&s->ready[action], j);
+        return ready_push(s, j);
     struct jobsched_keyq *q = keyq_get(s, key, n);
     if (q == NULL)
         return -1;
@@ -224,7 +338,7 @@ int jobsched_add(struct jobsched *s, struct jobsched_node *j, int action,
     else
         q->head = j;
     q->tail = j;
-    if (q->head == j && heap_push(&s->ready[action], j) == -1) {
+    if (q->head == j && ready_push(s, j) == -1) {
         jobsched_remove(s, j);
         return -1;
     }
@@ -237,7 +351,7 @@ struct jobsched_node *jobsched_pop(struct jobsched *s, int action)
     if (h->n == 0)
         return NULL;
     struct jobsched_node *j = h->v[0];
-    heap_remove(h, j);
+    ready_remove(s, j);
     j->out = true;
     return j;
 }
@@ -246,7 +360,7 @@ bool jobsched_take(struct jobsched *s, struct jobsched_node *j)
 {
     if (j->heap_idx < 0)
         return false;
-    heap_remove(&s->ready[j->action], j);
+    ready_remove(s, j);
     j->out = true;
     return true;
 }
@@ -270,13 +384,13 @@ void jobsched_requeue(struct jobsched *s, struct jobsched_node *j)
 {
     j->out = false;
     if (j->heap_idx < 0)
-        heap_push(&s->ready[j->action], j); /* a slot existed: no failure */
+        ready_push(s, j); /* a heap slot existed: no failure */
 }
 
 void jobsched_remove(struct jobsched *s, struct jobsched_node *j)
 {
     if (j->heap_idx >= 0)
-        heap_remove(&s->ready[j->action], j);
+        ready_remove(s, j);
     j->out = true;
     struct jobsched_keyq *q = j->kq;
     if (q == NULL)
@@ -298,7 +412,23 @@ void jobsched_remove(struct jobsched *s, struct jobsched_node *j)
     }
     /* The next record of the conversation may go now. */
     if (was_head && !q->head->out && q->head->heap_idx < 0)
-        heap_push(&s->ready[q->head->action], q->head);
+        ready_push(s, q->head);
+}
+
+struct jobsched_node *jobsched_group_first(const struct jobsched *s,
+                                           uint64_t group)
+{
+    if (group == 0 || s->n_groups == 0)
+        return NULL;
+    struct jobsched_group *g = s->groups[group % s->n_groups];
+    while (g && g->group != group)
+        g = g->next_in_bucket;
+    return g ? g->head : NULL;
+}
+
+struct jobsched_node *jobsched_group_next(const struct jobsched_node *n)
+{
+    return n->grp_next;
 }
 
 /* Appends j to the growing array *all. 0 or -1 (no memory). */

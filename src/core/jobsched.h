@@ -23,6 +23,7 @@ enum ordering { ORDER_KEY = 0, ORDER_PARTITION, ORDER_NONE };
 
 struct jobsched;
 struct jobsched_keyq;
+struct jobsched_group;
 
 /* The scheduler's bookkeeping, embedded in what it schedules. */
 struct jobsched_node {
@@ -33,6 +34,9 @@ struct jobsched_node {
     bool out;     /* taken: in flight or waiting, neither ready nor held */
     struct jobsched_keyq *kq; /* its key's FIFO, NULL when unordered */
     struct jobsched_node *kq_next, *kq_prev;
+    uint64_t group; /* nodes that may share a call (core/pack.h); 0: none */
+    struct jobsched_group *grp; /* while ready: its group's list */
+    struct jobsched_node *grp_next, *grp_prev;
 };
 
 /* What a node is ordered by: its topic (enum topic_role), partition and
@@ -47,10 +51,11 @@ struct jobsched_key {
 struct jobsched *jobsched_new(enum ordering ord);
 void jobsched_destroy(struct jobsched *s); /* the nodes are not its to free */
 
-/* A new node: appended to its key's FIFO, ready if it is the head. 0 or -1
- * (no memory). */
+/* A new node: appended to its key's FIFO, ready if it is the head. group
+ * (0: none) names the nodes that could share a call. 0 or -1 (no
+ * memory). */
 int jobsched_add(struct jobsched *s, struct jobsched_node *n, int action,
-                 int priority, const struct jobsched_key *k);
+                 int priority, uint64_t group, const struct jobsched_key *k);
 /* The best ready node of action, taken (it stays its key's head until
  * jobsched_remove). NULL when none is ready. */
 struct jobsched_node *jobsched_pop(struct jobsched *s, int action);
@@ -65,6 +70,11 @@ void jobsched_requeue(struct jobsched *s, struct jobsched_node *n);
 /* The node is finished or dropped: out of its FIFO (and the heap); the
  * next node of its key becomes ready. */
 void jobsched_remove(struct jobsched *s, struct jobsched_node *n);
+/* The ready nodes of group, oldest first: the first, then each next (NULL
+ * at the end). Take a node only after asking for its next. */
+struct jobsched_node *jobsched_group_first(const struct jobsched *s,
+                                           uint64_t group);
+struct jobsched_node *jobsched_group_next(const struct jobsched_node *n);
 /* Calls fn for every node held and not taken (queued behind a head, or
  * ready); fn may jobsched_remove it. */
 void jobsched_foreach_held(struct jobsched *s,

@@ -20,6 +20,8 @@
 static const double buckets_ms[] = {1,   2.5, 5,    10,   25,   50,   100,
                                     250, 500, 1000, 2500, 5000, 10000};
 #define N_BUCKETS (sizeof(buckets_ms) / sizeof(buckets_ms[0]))
+static const double buckets_rcpt[] = {1, 2, 5, 10, 20, 50, 100};
+#define N_RCPT (sizeof(buckets_rcpt) / sizeof(buckets_rcpt[0]))
 static const char *const statuses[] = {"sent", "partial", "rejected", "failed"};
 
 struct outcome_row {
@@ -41,6 +43,9 @@ struct metrics {
     _Atomic size_t n_outcomes; /* rows published to readers */
     _Atomic uint64_t lat_bucket[KINDS][N_BUCKETS + 1], lat_count[KINDS];
     _Atomic uint64_t lat_sum_us[KINDS];
+    /* SendPeerMessage calls: recipients each (a histogram), packing */
+    _Atomic uint64_t rcpt_bucket[N_RCPT + 1], rcpt_count, rcpt_sum;
+    _Atomic uint64_t events_packed, calls_saved;
     _Atomic int inflight;
     _Atomic uint64_t retries[KINDS], throttled[KINDS], quota_waits[KINDS];
     _Atomic uint64_t produced[2], produce_failed[2];
@@ -121,6 +126,20 @@ void metrics_latency(struct metrics *m, int kind, double ms)
     atomic_fetch_add(&m->lat_bucket[kind][b], 1);
     atomic_fetch_add(&m->lat_count[kind], 1);
     atomic_fetch_add(&m->lat_sum_us[kind], (uint64_t)(ms * 1000.0));
+}
+
+void metrics_call(struct metrics *m, size_t recipients, size_t events)
+{
+    size_t b = 0;
+    while (b < N_RCPT && (double)recipients > buckets_rcpt[b])
+        b++;
+    atomic_fetch_add(&m->rcpt_bucket[b], 1);
+    atomic_fetch_add(&m->rcpt_count, 1);
+    atomic_fetch_add(&m->rcpt_sum, recipients);
+    if (events > 1) {
+        atomic_fetch_add(&m->events_packed, events);
+        atomic_fetch_add(&m->calls_saved, events - 1);
+    }
 }
 
 void metrics_inflight(struct metrics *m, int n)
@@ -231,38 +250,68 @@ static void per_output(struct buf *b, const struct metrics *m, const char *name,
                    atomic_load(&v[i]));
 }
 
+/* One histogram series: name{label,le=...} cumulative buckets (the
+ * bounds times scale), _sum and _count. label: "" or `key="value"`. */
+static void histogram(struct buf *b, const char *name, const char *label,
+                      const double *le, size_t n, double scale,
+                      _Atomic uint64_t *bucket, double sum, uint64_t count)
+{
+    const char *sep = label[0] ? "," : "";
+    uint64_t cum = 0;
+    for (size_t i = 0; i <= n; i++) {
+        cum += atomic_load(&bucket[i]);
+        if (i < n)
+            buf_printf(b, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name, label,
+                       sep, le[i] * scale, cum);
+        else
+            buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name,
+                       label, sep, cum);
+    }
+    const char *open = label[0] ? "{" : "", *close = label[0] ? "}" : "";
+    buf_printf(b, "%s_sum%s%s%s %.6f\n", name, open, label, close, sum);
+    buf_printf(b, "%s_count%s%s%s %" PRIu64 "\n", name, open, label, close,
+               count);
+}
+
+/* A metric with one unlabelled value. */
+static void single(struct buf *b, const char *name, const char *type,
+                   const char *help, uint64_t v)
+{
+    head(b, name, type, help);
+    buf_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
 /* zimbridge_zim_request_duration_seconds: a histogram per action. */
 static void render_latency(struct buf *b, struct metrics *m)
 {
-    head(b, "zimbridge_zim_request_duration_seconds", "histogram",
-         "ZIM API call latency.");
+    static const char name[] = "zimbridge_zim_request_duration_seconds";
+    head(b, name, "histogram", "ZIM API call latency.");
     for (int k = 0; k < KINDS; k++) {
-        uint64_t cum = 0;
-        for (size_t i = 0; i <= N_BUCKETS; i++) {
-            cum += atomic_load(&m->lat_bucket[k][i]);
-            if (i < N_BUCKETS)
-                buf_printf(b,
-                           "zimbridge_zim_request_duration_seconds_bucket{"
-                           "action=\"%s\",le=\"%g\"} %" PRIu64 "\n",
-                           event_kind_action((enum event_kind)k),
-                           buckets_ms[i] / 1000.0, cum);
-            else
-                buf_printf(b,
-                           "zimbridge_zim_request_duration_seconds_bucket{"
-                           "action=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
-                           event_kind_action((enum event_kind)k), cum);
-        }
-        buf_printf(b,
-                   "zimbridge_zim_request_duration_seconds_sum{action=\"%s\"}"
-                   " %.6f\n",
-                   event_kind_action((enum event_kind)k),
-                   (double)atomic_load(&m->lat_sum_us[k]) / 1e6);
-        buf_printf(b,
-                   "zimbridge_zim_request_duration_seconds_count{action="
-                   "\"%s\"} %" PRIu64 "\n",
-                   event_kind_action((enum event_kind)k),
-                   atomic_load(&m->lat_count[k]));
+        char label[64];
+        snprintf(label, sizeof(label), "action=\"%s\"",
+                 event_kind_action((enum event_kind)k));
+        histogram(b, name, label, buckets_ms, N_BUCKETS, 1e-3, m->lat_bucket[k],
+                  (double)atomic_load(&m->lat_sum_us[k]) / 1e6,
+                  atomic_load(&m->lat_count[k]));
     }
+}
+
+/* zimbridge_call_recipients (a histogram of SendPeerMessage calls) and
+ * the packing counters. */
+static void render_packing(struct buf *b, struct metrics *m)
+{
+    head(b, "zimbridge_call_recipients", "histogram",
+         "Recipients per SendPeerMessage call (packed events share calls).");
+    histogram(b, "zimbridge_call_recipients", "", buckets_rcpt, N_RCPT, 1,
+              m->rcpt_bucket, (double)atomic_load(&m->rcpt_sum),
+              atomic_load(&m->rcpt_count));
+    single(b, "zimbridge_events_packed_total", "counter",
+           "Events that shared a SendPeerMessage call with others.",
+           atomic_load(&m->events_packed));
+    single(b, "zimbridge_calls_saved_total", "counter",
+           "ZIM calls (and quota) packing saved: events packed minus the "
+           "calls that carried them.",
+           atomic_load(&m->calls_saved));
 }
 
 int metrics_render(struct metrics *m, struct buf *b)
@@ -287,6 +336,7 @@ int metrics_render(struct metrics *m, struct buf *b)
                    statuses[r->status], r->code, atomic_load(&r->n));
     }
     render_latency(b, m);
+    render_packing(b, m);
     head(b, "zimbridge_zim_requests_in_flight", "gauge",
          "ZIM calls in flight.");
     buf_printf(b, "zimbridge_zim_requests_in_flight %d\n",
@@ -308,10 +358,8 @@ int metrics_render(struct metrics *m, struct buf *b)
     head(b, "zimbridge_breaker_open", "gauge",
          "1 while the circuit breaker is open (consumption paused).");
     buf_printf(b, "zimbridge_breaker_open %d\n", atomic_load(&m->breaker_open));
-    head(b, "zimbridge_breaker_opens_total", "counter",
-         "Times the circuit breaker opened.");
-    buf_printf(b, "zimbridge_breaker_opens_total %" PRIu64 "\n",
-               atomic_load(&m->breaker_opens));
+    single(b, "zimbridge_breaker_opens_total", "counter",
+           "Times the circuit breaker opened.", atomic_load(&m->breaker_opens));
     head(b, "zimbridge_broadcast_quota_remaining", "gauge",
          "Broadcasts this replica may still send in the quota window "
          "(-1: no limit).");

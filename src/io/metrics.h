@@ -21,6 +21,9 @@ void metrics_consumed(struct metrics *m, int role);
 void metrics_outcome(struct metrics *m, int kind, const char *status,
                      int64_t code);
 void metrics_latency(struct metrics *m, int kind, double ms);
+/* A SendPeerMessage call went with this many recipients, carrying this
+ * many events (more than one: packed). */
+void metrics_call(struct metrics *m, size_t recipients, size_t events);
 void metrics_inflight(struct metrics *m, int n);
 void metrics_retry(struct metrics *m, int kind);
 void metrics_throttled(struct metrics *m, int kind); /* code 7 / AIMD */

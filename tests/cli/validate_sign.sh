@@ -36,6 +36,13 @@ check "validate 3000-byte message too large by default" [ $? = 0 ]
 "$zb" validate --kind peer --max-message-bytes 4096 "$tmp/big.jsonl" >/dev/null
 check "validate --max-message-bytes raises the limit" [ $? = 0 ]
 
+to=$(python3 -c 'print(",".join("\"r%d\"" % i for i in range(150)))')
+printf '{"FromUserId":"u1","ToUserId":[%s],"MessageType":1,"Priority":1,"MessageBody":{"Message":"m"}}\n' "$to" >"$tmp/many.jsonl"
+"$zb" validate --kind peer "$tmp/many.jsonl" | grep -q '"code":660000011'
+check "validate 150 recipients over the default 100: 660000011" [ $? = 0 ]
+"$zb" validate --kind peer --max-recipients 300 "$tmp/many.jsonl" >/dev/null
+check "validate --max-recipients 300 takes 150 (sent as two calls)" [ $? = 0 ]
+
 sig=$(ZIM_SERVER_SECRET=9193cc662a4c0ec135ec71fb57194b38 "$zb" sign --app-id 12345 --nonce 4fd24687296dd9f3 --timestamp 1615186943)
 check "sign from env: official vector" [ "$sig" = 43e5cfcca828314675f91b001390566a ]
 echo "00000000000000000000000000000000" >"$tmp/secret"

@@ -104,6 +104,12 @@ static void test_metrics_probes_logs(void **state)
         metric(m.data, "zimbridge_zim_request_duration_seconds_count{action="
                        "\"SendPeerMessage\"} "),
         33);
+    /* One key: each event alone, 30 calls to one recipient, 3 to two. */
+    assert_int_equal(metric(m.data, "\nzimbridge_call_recipients_count "), 33);
+    assert_int_equal(metric(m.data, "\nzimbridge_call_recipients_sum "), 36);
+    assert_int_equal(
+        metric(m.data, "\nzimbridge_call_recipients_bucket{le=\"1\"} "), 30);
+    assert_int_equal(metric(m.data, "\nzimbridge_events_packed_total "), 0);
     snprintf(series, sizeof(series),
              "zimbridge_records_produced_total{topic=\"%s\"} ", t.reply);
     assert_int_equal(metric(m.data, series), 38);

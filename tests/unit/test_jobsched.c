@@ -20,9 +20,10 @@ struct item {
     int priority;
 };
 
-/* Adds an item with key (NULL: none) from topic 0, partition p. */
-static struct item *add(struct jobsched *s, const char *key, int32_t p,
-                        int priority, int action)
+/* Adds an item with key (NULL: none) from topic 0, partition p, in
+ * group (0: none). */
+static struct item *add_g(struct jobsched *s, const char *key, int32_t p,
+                          int priority, int action, uint64_t group)
 {
     struct item *it = calloc(1, sizeof(*it));
     if (key)
@@ -32,8 +33,14 @@ static struct item *add(struct jobsched *s, const char *key, int32_t p,
                              .partition = p,
                              .key = key ? it->key : NULL,
                              .key_len = key ? strlen(key) : 0};
-    assert_int_equal(jobsched_add(s, &it->n, action, priority, &k), 0);
+    assert_int_equal(jobsched_add(s, &it->n, action, priority, group, &k), 0);
     return it;
+}
+
+static struct item *add(struct jobsched *s, const char *key, int32_t p,
+                        int priority, int action)
+{
+    return add_g(s, key, p, priority, action, 0);
 }
 
 static struct jobsched_node *pop(struct jobsched *s, int action)
@@ -181,6 +188,64 @@ static void test_take_and_ready(void **st)
     free(a), free(a2), free(b);
 }
 
+/* The ready nodes of a group, oldest first: only ready ones (a key's
+ * second record joins when its head is done), a requeued one in its
+ * place, each gone once taken. */
+static void test_groups(void **st)
+{
+    (void)st;
+    struct jobsched *s = jobsched_new(ORDER_KEY);
+    struct item *a1 = add_g(s, "a", 0, 1, EVENT_PEER, 7);
+    struct item *a2 = add_g(s, "a", 0, 1, EVENT_PEER, 7); /* behind a1 */
+    struct item *b1 = add_g(s, "b", 0, 1, EVENT_PEER, 7);
+    struct item *c1 = add_g(s, "c", 0, 1, EVENT_PEER, 9); /* another group */
+    struct item *d1 = add_g(s, "d", 0, 1, EVENT_PEER, 7);
+    struct jobsched_node *want1[] = {&a1->n, &b1->n, &d1->n, NULL};
+    struct jobsched_node *n = jobsched_group_first(s, 7);
+    for (int i = 0; want1[i]; i++, n = jobsched_group_next(n))
+        assert_ptr_equal(n, want1[i]);
+    assert_null(n);
+    assert_ptr_equal(jobsched_group_first(s, 9), &c1->n);
+    assert_null(jobsched_group_first(s, 8));
+    assert_null(jobsched_group_first(s, 0));
+    /* Taken: out of the list. Requeued: back, in its place. */
+    assert_ptr_equal(jobsched_pop(s, EVENT_PEER), &a1->n);
+    assert_ptr_equal(jobsched_group_first(s, 7), &b1->n);
+    assert_true(jobsched_take(s, &d1->n));
+    jobsched_requeue(s, &a1->n);
+    assert_ptr_equal(jobsched_group_first(s, 7), &a1->n);
+    assert_ptr_equal(jobsched_group_next(&a1->n), &b1->n);
+    assert_null(jobsched_group_next(&b1->n));
+    /* a1 done: a2 becomes ready and joins the group, older than b1. */
+    assert_true(jobsched_take(s, &a1->n));
+    jobsched_remove(s, &a1->n);
+    assert_ptr_equal(jobsched_group_first(s, 7), &a2->n);
+    assert_ptr_equal(jobsched_group_next(&a2->n), &b1->n);
+    jobsched_remove(s, &b1->n);
+    jobsched_remove(s, &a2->n);
+    jobsched_remove(s, &c1->n);
+    jobsched_remove(s, &d1->n);
+    assert_null(jobsched_group_first(s, 7));
+    assert_null(jobsched_group_first(s, 9));
+    /* Many groups: the index grows. */
+    static struct item *many[2000];
+    char key[16];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof(key), "k%d", i);
+        many[i] = add_g(s, key, 0, 1, EVENT_PEER, (uint64_t)(i % 700) + 1);
+    }
+    int in_group = 0;
+    for (n = jobsched_group_first(s, 5); n; n = jobsched_group_next(n))
+        in_group++;
+    assert_int_equal(in_group, 3); /* 4, 704, 1404 */
+    for (int i = 0; i < 2000; i++) {
+        jobsched_remove(s, &many[i]->n);
+        free(many[i]);
+    }
+    jobsched_destroy(s);
+    free(a1), free(a2), free(b1), free(c1), free(d1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_partition_and_none),
         cmocka_unit_test(test_many_keys_and_held),
         cmocka_unit_test(test_take_and_ready),
+        cmocka_unit_test(test_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
