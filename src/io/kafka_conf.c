@@ -39,9 +39,9 @@ static bool consumer_only(const char *key)
     static const char *const prefixes[] = {
         "auto.",  "enable.auto.", "session.", "max.poll.",
         "fetch.", "queued.",      "group.",   NULL};
-    static const char *const names[] = {"partition.assignment.strategy",
-                                        "heartbeat.interval.ms",
-                                        "isolation.level", NULL};
+    static const char *const names[] = {
+        "partition.assignment.strategy", "max.partition.fetch.bytes",
+        "heartbeat.interval.ms", "isolation.level", NULL};
     for (int i = 0; prefixes[i]; i++)
         if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
