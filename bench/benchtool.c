@@ -162,10 +162,11 @@ static void quantiles(double *v, size_t n)
         printf("{\"n\":0}\n");
         return;
     }
-    printf("{\"n\":%zu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
-           "\"max_ms\":%.3f}\n",
-           n, v[n / 2], v[(size_t)((double)n * 0.99)],
-           v[(size_t)((double)n * 0.999)], v[n - 1]);
+    printf("{\"n\":%zu,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
+           "\"p999_ms\":%.3f,\"p9999_ms\":%.3f,\"max_ms\":%.3f}\n",
+           n, v[n / 2], v[(size_t)((double)n * 0.9)],
+           v[(size_t)((double)n * 0.99)], v[(size_t)((double)n * 0.999)],
+           v[(size_t)((double)n * 0.9999)], v[n - 1]);
 }
 
 static int latency(const char *path)

@@ -144,3 +144,40 @@ e
         subprocess.run(["gnuplot"], input=script.encode(), check=True)
     except (OSError, subprocess.CalledProcessError) as e:
         print("no chart:", e, file=sys.stderr)
+
+# The latency percentiles of each contender (median of runs), produce ->
+# zimsim and produce -> reply: bench/results/<date>-latency-percentiles.png
+lat = {k: v for k, v in sorted(result["summary"].items()) if k.startswith("latency/")}
+if lat:
+    pct = (("p50_ms", 50), ("p90_ms", 90), ("p99_ms", 99), ("p999_ms", 99.9),
+           ("p9999_ms", 99.99))
+    blocks, titles = [], []
+    for key in lat:
+        rs = by[("latency", key.split("/")[1])]
+        for path in ("to_zimsim", "to_reply"):
+            pts = []
+            for name, p in pct:
+                vals = [r[path][name] for r in rs if name in r[path]]
+                if vals:
+                    pts.append("%g %g" % (p, statistics.median(vals)))
+            if pts:
+                blocks.append("\n".join(pts) + "\ne")
+                titles.append("%s %s" % (key.split("/")[1], path.replace("_", " ")))
+    out_png = out_path[:-5] + "-percentiles.png"
+    plots = ", ".join("'-' using (-log10(1-$1/100)):2 with linespoints title '%s'" % t
+                      for t in titles)
+    script = f"""set terminal pngcairo size 900,500 noenhanced
+set output "{out_png}"
+set title "latency at 2,000 events/s (median of runs) on {cores} cores"
+set xlabel "percentile"
+set ylabel "ms"
+set logscale y
+set grid
+set xtics ("p50" -log10(0.5), "p90" 1, "p99" 2, "p99.9" 3, "p99.99" 4)
+set key top left
+plot {plots}
+""" + "\n".join(blocks) + "\n"
+    try:
+        subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("no percentile plot:", e, file=sys.stderr)
