@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define SCAN_TIMEOUT_MS 10000
 
@@ -45,10 +46,21 @@ static int start_offsets(struct topic_scan *ts, const char *topic,
                          rd_kafka_topic_partition_list_t *parts,
                          enum topic_scan_from from, char *err, size_t errlen)
 {
-    rd_kafka_resp_err_t e =
-        from == TOPIC_SCAN_TIME
-            ? rd_kafka_offsets_for_times(ts->rk, parts, SCAN_TIMEOUT_MS)
-            : rd_kafka_committed(ts->rk, parts, SCAN_TIMEOUT_MS);
+    /* A topic just created, or a partition changing leader, answers "not
+     * leader" for a moment: ask again, for up to about 5 s. */
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int tries = 0; tries < 25; tries++) {
+        e = from == TOPIC_SCAN_TIME
+                ? rd_kafka_offsets_for_times(ts->rk, parts, SCAN_TIMEOUT_MS)
+                : rd_kafka_committed(ts->rk, parts, SCAN_TIMEOUT_MS);
+        if (e != RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION &&
+            e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
+            e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+            e != RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS &&
+            e != RD_KAFKA_RESP_ERR__TRANSPORT)
+            break;
+        usleep(200000);
+    }
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(err, errlen, "%s: %s",
                  from == TOPIC_SCAN_TIME ? "offsets for times"
