@@ -52,7 +52,8 @@ static const char usage[] =
     "GET /_sim/stats, POST /_sim/reset, POST /_sim/control (JSON: latency_ms,\n"
     "jitter_ms, busy_rate, http_error_rate, http_error_status, drop_rate,\n"
     "down refuse|hang|up with down_ms, force_code with force_ms,\n"
-    "fail_next {code,count,match}, fail_clear, users_add, users_remove,\n"
+    "fail_next {code,count,match}, fail_clear, secret, users_add,\n"
+    "users_remove, "
     "groups_add).\n";
 
 static volatile sig_atomic_t stop_requested;

@@ -855,6 +855,27 @@ static void ctl_directory(struct sim *s, struct json_object *o)
     }
 }
 
+/* secret: the ServerSecret changes now (a rotation in the console). Under
+ * s->mu. 0 or -1. */
+static int ctl_secret(struct sim *s, struct json_object *o, char *err,
+                      size_t errlen)
+{
+    struct json_object *v = member(o, "secret");
+    if (v == NULL)
+        return 0;
+    const char *secret = json_object_get_string(v);
+    char *dup = NULL;
+    if (!json_object_is_type(v, json_type_string) || secret[0] == '\0' ||
+        (dup = strdup(secret)) == NULL) {
+        snprintf(err, errlen, "secret must be a non-empty string");
+        return -1;
+    }
+    memset(s->secret, 0, strlen(s->secret));
+    free(s->secret);
+    s->secret = dup;
+    return 0;
+}
+
 /* The fault rates, latency, error status and forced code. Under s->mu. */
 static int ctl_faults(struct sim *s, struct json_object *o, int64_t now_ms,
                       char *err, size_t errlen)
@@ -893,7 +914,8 @@ int sim_control(struct sim *s, const char *json, size_t len, int64_t now_ms,
         return -1;
     }
     pthread_mutex_lock(&s->mu);
-    int rc = ctl_faults(s, o, now_ms, err, errlen) == 0 &&
+    int rc = ctl_secret(s, o, err, errlen) == 0 &&
+                     ctl_faults(s, o, now_ms, err, errlen) == 0 &&
                      ctl_down(s, o, now_ms, err, errlen) == 0 &&
                      ctl_fail_next(s, o, err, errlen) == 0
                  ? 0

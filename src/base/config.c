@@ -37,10 +37,15 @@ static const struct setting settings[] = {
     {"zim.server_secret", S_STR, NULL, 0, 0, NULL, S_SENSITIVE, F(secret),
      "ServerSecret; prefer zim.server_secret_file or the environment"},
     {"zim.server_secret_file", S_STR, NULL, 0, 0, NULL, 0, F(secret_file),
-     "file holding the ServerSecret (first line; surrounding space ignored)"},
+     "file holding the ServerSecret (first line; surrounding space "
+     "ignored); read again when it changes, for the next call"},
+    {"sasl.password_file", S_STR, NULL, 0, 0, NULL, 0, F(sasl_password_file),
+     "file holding the Kafka SASL password (kafka.sasl.password; first "
+     "line); read again when it changes, for the next authentication"},
     {"zim.tls.ca_file", S_STR, NULL, 0, 0, NULL, 0, F(ca_file),
      "extra CA bundle (PEM) to trust for zim.endpoint; verification is "
-     "always on"},
+     "always on. Read for each new connection, so a change applies to the "
+     "next one"},
     {"topics.peer", S_STR, "zim.peer", 0, 0, NULL, 0, F(topic[TOPIC_PEER]),
      "input topic for SendPeerMessage events"},
     {"topics.group", S_STR, "zim.group", 0, 0, NULL, 0, F(topic[TOPIC_GROUP]),

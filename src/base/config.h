@@ -33,6 +33,7 @@ struct config {
     char *secret; /* from zim.server_secret or the file */
     char *secret_file;
     char *ca_file;
+    char *sasl_password_file; /* kafka.sasl.password, from a file */
     /* topics.* */
     char *topic[TOPIC_ROLE_COUNT];
     /* http.* (calls to ZIM) and the metrics listener */

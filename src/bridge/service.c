@@ -489,6 +489,7 @@ static int64_t turn(struct service *s, int64_t now)
         next = send_ready(s, now, next);
         apply_pauses(s);
     }
+    rotate_check(&s->rotate, s->cfg, s->zc, s->ki, s->ko, s->m, now);
     publish_gauges(s, now);
     return next;
 }
@@ -571,6 +572,8 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_info("metrics and probes on http://%s -> port %d", cfg->listen,
                  http_server_port(s.http));
     }
+    if (rotate_init(&s.rotate, cfg, clock_mono_ms()) == -1)
+        goto oom;
     if (history_broadcasts(cfg, s.daily, err, sizeof(err)) == -1)
         log_warnx("broadcast window not rebuilt from %s: %s",
                   cfg->topic[TOPIC_REPLY], err);
@@ -613,6 +616,7 @@ out:
     for (int a = 0; a < EVENT_KIND_COUNT; a++)
         ratelimit_destroy(s.rl[a]);
     window_destroy(s.daily);
+    rotate_free(&s.rotate);
     kafka_in_destroy(s.ki);
     kafka_out_destroy(s.ko);
     for (int i = 0; i < 2; i++)

@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "outcome.h"
 #include "ratelimit.h"
+#include "rotate.h"
 #include "window.h"
 #include "zim_client.h"
 
@@ -56,6 +57,7 @@ struct service {
     uint64_t epoch, searched[EVENT_KIND_COUNT];
     int64_t searched_window[EVENT_KIND_COUNT], searched_limit[EVENT_KIND_COUNT];
     struct call *free_calls; /* calls answered, kept for reuse */
+    struct rotate rotate;    /* secret files watched */
 };
 
 /* A job is in at most one list. */

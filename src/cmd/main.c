@@ -4,6 +4,10 @@
 
 #include "config.h"
 
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <librdkafka/rdkafka.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +31,7 @@ static const char usage[] =
     "  config-example  print an example config with every key documented\n"
     "\n"
     "  zimbridge <command> --help   options of one command\n"
-    "  zimbridge --version          print the version\n";
+    "  zimbridge --version          print the version and the libraries'\n";
 
 static volatile sig_atomic_t stop_requested;
 static int insist_status; /* the exit status on a second signal */
@@ -51,6 +55,19 @@ static void install_signals(int insist)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* zimbridge's version, then the libraries' it runs with (not built with:
+ * the image and the host may differ). */
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    printf("zimbridge %s\nlibrdkafka %s\nlibcurl %s\njson-c %s\n%s\n",
+           ZB_VERSION, rd_kafka_version_str(), cv->version, json_c_version(),
+           OpenSSL_version(OPENSSL_VERSION));
+    return 0;
+}
+
 static int cmd_config_example(int argc, char **argv)
 {
     (void)argc;
@@ -66,7 +83,9 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } simple[] = {{"validate", cmd_validate},
                   {"sign", cmd_sign},
-                  {"config-example", cmd_config_example}};
+                  {"config-example", cmd_config_example},
+                  {"--version", cmd_version},
+                  {"version", cmd_version}};
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;
@@ -75,10 +94,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
         strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
-        return 0;
-    }
-    if (strcmp(cmd, "--version") == 0) {
-        printf("zimbridge %s\n", ZB_VERSION);
         return 0;
     }
     /* Subcommands parse their own options from argv[1] on. */

@@ -2,6 +2,7 @@
 #define LOG_COMPONENT "kafka"
 #include "kafka_conf.h"
 
+#include "fileio.h"
 #include "log.h"
 
 #include <stdbool.h>
@@ -68,6 +69,23 @@ static void warn_scram(const char *key, const char *value)
                   rd_kafka_version_str());
 }
 
+/* sasl.password_file: its first line as kafka.sasl.password. 0 or -1. */
+static int sasl_password(const struct config *cfg, rd_kafka_conf_t *conf,
+                         char *err, size_t errlen)
+{
+    char *pw = NULL, why[512];
+    if (cfg->sasl_password_file == NULL)
+        return 0;
+    if (file_read_secret(cfg->sasl_password_file, &pw, why, sizeof(why)) ==
+        -1) {
+        snprintf(err, errlen, "sasl.password_file %s", why);
+        return -1;
+    }
+    int rc = kafka_conf_set(conf, "sasl.password", pw, err, errlen);
+    file_free_secret(pw);
+    return rc;
+}
+
 rd_kafka_conf_t *kafka_conf_new(const struct config *cfg,
                                 enum kafka_conf_role role, char *err,
                                 size_t errlen)
@@ -84,5 +102,22 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg,
         if (role == KAFKA_CONF_PRODUCER)
             warn_scram(k, v); /* once per process start: one producer */
     }
+    if (sasl_password(cfg, conf, err, errlen) == -1) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     return conf;
+}
+
+int kafka_conf_credentials(rd_kafka_t *rk, const struct config *cfg,
+                           const char *password, char *err, size_t errlen)
+{
+    const char *user = config_kafka_get(cfg, "sasl.username");
+    rd_kafka_error_t *e =
+        rd_kafka_sasl_set_credentials(rk, user ? user : "", password);
+    if (e == NULL)
+        return 0;
+    snprintf(err, errlen, "%s", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return -1;
 }

@@ -12,7 +12,8 @@
 
 enum kafka_conf_role { KAFKA_CONF_CONSUMER = 0, KAFKA_CONF_PRODUCER };
 
-/* A new conf with cfg's kafka.* settings; for a producer without the
+/* A new conf with cfg's kafka.* settings (and sasl.password_file's
+ * password as sasl.password); for a producer without the
  * consumer-only ones (group.id, fetch.*, ...), which would only draw
  * warnings. NULL with err filled when librdkafka refuses one. The caller
  * owns the conf (rd_kafka_new() consumes it). */
@@ -23,6 +24,10 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg,
  * "producer"), and returns true if it is fatal (the client is unusable). */
 bool kafka_conf_error(rd_kafka_t *rk, int err, const char *reason,
                       const char *who);
+/* The SASL username (kafka.sasl.username) and a new password, for rk's
+ * next authentication. 0, or -1 with err filled. */
+int kafka_conf_credentials(rd_kafka_t *rk, const struct config *cfg,
+                           const char *password, char *err, size_t errlen);
 /* Sets one property. 0, or -1 with err filled. */
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value,
                    char *err, size_t errlen);

@@ -657,3 +657,9 @@ void kafka_in_lags(struct kafka_in *ki,
         fn(opaque, p->topic, p->partition, hi > done ? hi - done : 0);
     }
 }
+
+int kafka_in_credentials(struct kafka_in *ki, const struct config *cfg,
+                         const char *password, char *err, size_t errlen)
+{
+    return kafka_conf_credentials(ki->rk, cfg, password, err, errlen);
+}

@@ -104,4 +104,9 @@ void kafka_in_lags(struct kafka_in *ki,
                               int64_t lag),
                    void *opaque);
 
+/* A new SASL password for the consumer's next authentication. 0, or -1
+ * with err filled. */
+int kafka_in_credentials(struct kafka_in *ki, const struct config *cfg,
+                         const char *password, char *err, size_t errlen);
+
 #endif

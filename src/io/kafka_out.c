@@ -113,3 +113,9 @@ int kafka_out_fatal(const struct kafka_out *ko)
 {
     return ko->fatal;
 }
+
+int kafka_out_credentials(struct kafka_out *ko, const struct config *cfg,
+                          const char *password, char *err, size_t errlen)
+{
+    return kafka_conf_credentials(ko->rk, cfg, password, err, errlen);
+}

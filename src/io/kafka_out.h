@@ -40,4 +40,9 @@ void kafka_out_poll(struct kafka_out *ko);
 int kafka_out_flush(struct kafka_out *ko, int timeout_ms);
 int kafka_out_fatal(const struct kafka_out *ko); /* 1 after a fatal error */
 
+/* A new SASL password for the producer's next authentication. 0, or -1
+ * with err filled. */
+int kafka_out_credentials(struct kafka_out *ko, const struct config *cfg,
+                          const char *password, char *err, size_t errlen);
+
 #endif

@@ -46,6 +46,7 @@ struct metrics {
     /* SendPeerMessage calls: recipients each (a histogram), packing */
     _Atomic uint64_t rcpt_bucket[N_RCPT + 1], rcpt_count, rcpt_sum;
     _Atomic uint64_t events_packed, calls_saved;
+    _Atomic uint64_t reloads[3]; /* zim secret, zim CA, Kafka SASL */
     _Atomic int inflight;
     _Atomic uint64_t retries[KINDS], throttled[KINDS], quota_waits[KINDS];
     _Atomic uint64_t produced[2], produce_failed[2];
@@ -140,6 +141,11 @@ void metrics_call(struct metrics *m, size_t recipients, size_t events)
         atomic_fetch_add(&m->events_packed, events);
         atomic_fetch_add(&m->calls_saved, events - 1);
     }
+}
+
+void metrics_reload(struct metrics *m, enum metrics_secret which)
+{
+    atomic_fetch_add(&m->reloads[which], 1);
 }
 
 void metrics_inflight(struct metrics *m, int n)
@@ -337,6 +343,14 @@ int metrics_render(struct metrics *m, struct buf *b)
     }
     render_latency(b, m);
     render_packing(b, m);
+    static const char *const secrets[] = {"zim_server_secret", "zim_ca",
+                                          "kafka_sasl_password"};
+    head(b, "zimbridge_secret_reloads_total", "counter",
+         "Secret files read again after they changed.");
+    for (int i = 0; i < 3; i++)
+        buf_printf(
+            b, "zimbridge_secret_reloads_total{secret=\"%s\"} %" PRIu64 "\n",
+            secrets[i], atomic_load(&m->reloads[i]));
     head(b, "zimbridge_zim_requests_in_flight", "gauge",
          "ZIM calls in flight.");
     buf_printf(b, "zimbridge_zim_requests_in_flight %d\n",

@@ -24,6 +24,13 @@ void metrics_latency(struct metrics *m, int kind, double ms);
 /* A SendPeerMessage call went with this many recipients, carrying this
  * many events (more than one: packed). */
 void metrics_call(struct metrics *m, size_t recipients, size_t events);
+enum metrics_secret {
+    METRICS_ZIM_SECRET = 0,
+    METRICS_ZIM_CA,
+    METRICS_KAFKA_SASL,
+};
+/* A secret file was read again after it changed. */
+void metrics_reload(struct metrics *m, enum metrics_secret which);
 void metrics_inflight(struct metrics *m, int n);
 void metrics_retry(struct metrics *m, int kind);
 void metrics_throttled(struct metrics *m, int kind); /* code 7 / AIMD */

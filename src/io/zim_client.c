@@ -82,8 +82,12 @@ struct zim_client *zim_client_new(const struct config *cfg, zim_done_fn done,
         /* Verification stays on; a CA file only adds trust. */
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (cfg->ca_file)
+        if (cfg->ca_file) {
             curl_easy_setopt(e, CURLOPT_CAINFO, cfg->ca_file);
+            /* Read it for each new connection: a rotated CA takes effect
+             * on the next one (kept-alive connections keep theirs). */
+            curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+        }
     }
     return zc;
 oom:
@@ -143,6 +147,17 @@ int zim_client_send(struct zim_client *zc, const char *action, const char *body,
         return -1;
     s->busy = true;
     zc->inflight++;
+    return 0;
+}
+
+int zim_client_set_secret(struct zim_client *zc, const char *secret)
+{
+    char *s = strdup(secret);
+    if (s == NULL)
+        return -1;
+    memset(zc->secret, 0, strlen(zc->secret));
+    free(zc->secret);
+    zc->secret = s;
     return 0;
 }
 

@@ -28,6 +28,9 @@ void zim_client_destroy(struct zim_client *zc); /* NULL: no-op */
  * window is full or signing failed. */
 int zim_client_send(struct zim_client *zc, const char *action, const char *body,
                     size_t len, void *opaque);
+/* The ServerSecret changed: the next calls are signed with this one (it
+ * is copied). 0 or -1 (no memory: the old one stays). */
+int zim_client_set_secret(struct zim_client *zc, const char *secret);
 int zim_client_inflight(const struct zim_client *zc);
 int zim_client_capacity(const struct zim_client *zc); /* free slots */
 

@@ -59,8 +59,12 @@ check "sign AppId above uint32 exit 2" [ $? = 2 ]
 check "--help lists commands" [ $? = 0 ]
 "$zb" validate --help | grep -q -- --max-message-bytes
 check "validate --help lists options" [ $? = 0 ]
-"$zb" --version | grep -Eq '^zimbridge [0-9]+\.[0-9]+\.[0-9]+'
-check "--version" [ $? = 0 ]
+v=$("$zb" --version)
+check "--version: zimbridge first" grep -Eq '^zimbridge [0-9]+\.[0-9]+\.[0-9]+$' <<<"$(head -n 1 <<<"$v")"
+check "--version: the librdkafka it runs with" grep -qx "librdkafka $(pkg-config --modversion rdkafka)" <<<"$v"
+check "--version: libcurl" grep -Eq '^libcurl [0-9]+\.[0-9]+' <<<"$v"
+check "--version: json-c" grep -Eq '^json-c [0-9]+\.[0-9]+' <<<"$v"
+check "--version: OpenSSL" grep -Eq '^OpenSSL [0-9]+\.[0-9]+' <<<"$v"
 
 "$zb" config-example | cmp -s - "$ZB_SOURCE_DIR/config/zimbridge.conf.example"
 check "config/zimbridge.conf.example matches the settings table" [ $? = 0 ]

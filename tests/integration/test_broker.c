@@ -312,6 +312,65 @@ static void test_acl_denied(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* The SASL password from sasl.password_file, rotated under the running
+ * bridge: it starts with a wrong one (authentication fails, nothing is
+ * consumed, it keeps running); the file is replaced with the right one
+ * the way Kubernetes updates a Secret, and the next authentication uses
+ * it: every event is delivered, and the password is in no log line. */
+static void test_sasl_password_file(void **state)
+{
+    (void)state;
+    enum { N = 10 };
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    char conf[1024], pwfile[600], tmp[600];
+    start_sim(&zs, &t, 1);
+    grant("zimbridge", &t, true);
+    testenv_produce_peers(t.peer, 0, N, 5, "pwf-");
+    snprintf(pwfile, sizeof(pwfile), "%s/kafka-password", zs.dir);
+    snprintf(tmp, sizeof(tmp), "%s/kafka-password.new", zs.dir);
+    FILE *f = fopen(pwfile, "w");
+    assert_non_null(f);
+    fprintf(f, "not-the-password\n");
+    fclose(f);
+    snprintf(conf, sizeof(conf),
+             NO_QUOTA "kafka.bootstrap.servers = %s\n"
+                      "kafka.security.protocol = sasl_ssl\n"
+                      "kafka.ssl.ca.location = %s/ca.crt\n"
+                      "kafka.sasl.mechanisms = PLAIN\n"
+                      "kafka.sasl.username = zimbridge\n"
+                      "sasl.password_file = %s\n",
+             sasl_boot, certs, pwfile);
+    testenv_bridge_start(&b, &zs, &t, conf);
+    for (int i = 0; i < 100 && !testenv_file_count(b.log, "uthentication"); i++)
+        usleep(100000);
+    assert_true(testenv_file_count(b.log, "uthentication") > 0);
+    assert_int_equal(count(&zs, "pwf-"), 0);
+    assert_int_equal(kill(b.pid, 0), 0); /* still running */
+
+    f = fopen(tmp, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n", sasl_pw);
+    fclose(f);
+    assert_int_equal(rename(tmp, pwfile), 0);
+    double t0 = testenv_now();
+    struct recs r;
+    testenv_read_topic(t.reply, N, 0, 60000, &r);
+    double took = testenv_now() - t0;
+    assert_int_equal(r.n, N);
+    assert_int_equal(count(&zs, "pwf-"), N);
+    assert_int_equal(testenv_file_count(b.log, "sasl.password_file"), 1);
+    assert_int_equal(testenv_file_count(b.log, sasl_pw), 0);
+    assert_int_equal(testenv_file_count(b.log, "not-the-password"), 0);
+    printf("SASL password rotated in its file: refused before, %d events "
+           "delivered %.1f s after the new password was written\n",
+           N, took);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    testenv_recs_free(&r);
+    testenv_zimsim_stop(&zs);
+}
+
 /* SASL/SCRAM-SHA-256 over TLS. librdkafka before 2.6.1 cannot
  * authenticate with SCRAM to a Kafka 4 broker: then the bridge must say so
  * at start-up, consume nothing and dead-letter nothing. With a newer
@@ -429,6 +488,7 @@ int main(void)
         cmocka_unit_test_teardown(test_kafka_tls, testenv_teardown),
         cmocka_unit_test_teardown(test_acl_denied, testenv_teardown),
         cmocka_unit_test_teardown(test_kafka_scram, testenv_teardown),
+        cmocka_unit_test_teardown(test_sasl_password_file, testenv_teardown),
         cmocka_unit_test_teardown(test_broker_restart, testenv_teardown),
     };
     if (getenv("ZB_TEST_FILTER"))
