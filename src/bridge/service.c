@@ -561,6 +561,7 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_error("start-up failed: %s", err);
         goto out;
     }
+    kafka_out_warm(s.ko, cfg->topic[TOPIC_REPLY], cfg->topic[TOPIC_DLQ], 1000);
     if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
         goto oom;
     if (cfg->listen[0]) {

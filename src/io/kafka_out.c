@@ -10,6 +10,7 @@
 
 struct kafka_out {
     rd_kafka_t *rk;
+    rd_kafka_topic_t *known[2]; /* the reply and DLQ topics, kept known */
     kafka_out_dr_fn dr;
     void *ctx;
     int fatal;
@@ -73,6 +74,9 @@ void kafka_out_destroy(struct kafka_out *ko)
 {
     if (ko == NULL)
         return;
+    for (size_t i = 0; i < sizeof(ko->known) / sizeof(ko->known[0]); i++)
+        if (ko->known[i])
+            rd_kafka_topic_destroy(ko->known[i]);
     if (ko->rk)
         rd_kafka_destroy(ko->rk);
     free(ko);
@@ -95,6 +99,29 @@ rd_kafka_resp_err_t kafka_out_produce(struct kafka_out *ko, const char *topic,
         snprintf(errstr, errlen, "%s", rd_kafka_err2str(e));
     }
     return e;
+}
+
+/* librdkafka (2.0.2 at least) asks for a new topic's metadata on its 1 s
+ * timer, so the first record to each output topic waited up to a second
+ * (and the commit window filled meanwhile). Asking now, once per topic,
+ * has its partitions known before the first outcome. */
+void kafka_out_warm(struct kafka_out *ko, const char *reply, const char *dlq,
+                    int timeout_ms)
+{
+    const char *names[] = {reply, dlq};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (ko->known[i] == NULL &&
+            (ko->known[i] = rd_kafka_topic_new(ko->rk, names[i], NULL)) == NULL)
+            continue;
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e =
+            rd_kafka_metadata(ko->rk, 0, ko->known[i], &md, timeout_ms);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+            log_debug("metadata of %s not read yet: %s", names[i],
+                      rd_kafka_err2str(e));
+        if (md)
+            rd_kafka_metadata_destroy(md);
+    }
 }
 
 void kafka_out_poll(struct kafka_out *ko)

@@ -34,6 +34,11 @@ rd_kafka_resp_err_t kafka_out_produce(struct kafka_out *ko, const char *topic,
                                       const void *value, size_t len,
                                       rd_kafka_headers_t *hdrs, void *opaque,
                                       char *errstr, size_t errlen);
+/* Reads the reply and DLQ topics' metadata now (waiting up to timeout_ms
+ * for each), so their first records go out at once; a failure is only
+ * logged: librdkafka asks again on its own. */
+void kafka_out_warm(struct kafka_out *ko, const char *reply, const char *dlq,
+                    int timeout_ms);
 /* Serves delivery reports (and errors), without waiting. */
 void kafka_out_poll(struct kafka_out *ko);
 /* Waits up to timeout_ms for all queued records. 0, or -1 if some remain. */
