@@ -35,6 +35,10 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *boot,
     rd_kafka_conf_set(c, "bootstrap.servers", boot, err, sizeof(err));
     if (type == RD_KAFKA_PRODUCER) {
         rd_kafka_conf_set(c, "linger.ms", linger, err, sizeof(err));
+        /* As producers of events usually are (the Java client's default
+         * since Kafka 3.0); it also has the broker's transaction
+         * coordinator loaded before the first contender starts. */
+        rd_kafka_conf_set(c, "enable.idempotence", "true", err, sizeof(err));
         rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", err,
                           sizeof(err));
     } else {
