@@ -553,6 +553,10 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_warn("pipe");
         goto out;
     }
+    /* The secret files are looked at before the clients read them: a
+     * change in between is then seen as one (and read again). */
+    if (rotate_init(&s.rotate, cfg, clock_mono_ms()) == -1)
+        goto oom;
     if ((s.ko = kafka_out_new(cfg, on_delivery, &s, s.wake[1], err,
                               sizeof(err))) == NULL ||
         (s.ki = kafka_in_new(cfg, s.wake[1], on_revoking, on_revoke, &s, err,
@@ -573,8 +577,6 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_info("metrics and probes on http://%s -> port %d", cfg->listen,
                  http_server_port(s.http));
     }
-    if (rotate_init(&s.rotate, cfg, clock_mono_ms()) == -1)
-        goto oom;
     if (history_broadcasts(cfg, s.daily, err, sizeof(err)) == -1)
         log_warnx("broadcast window not rebuilt from %s: %s",
                   cfg->topic[TOPIC_REPLY], err);
