@@ -524,30 +524,65 @@ static void shutdown_drain(struct service *s)
              s->inflight.n, s->done.n);
 }
 
+/* The pure state: quotas, breaker, scheduler, broadcast window. */
+static int service_init_state(struct service *s, const struct config *cfg)
+{
+    if (rng_secure(&s->rng, sizeof(s->rng)) == -1)
+        s->rng = (uint64_t)clock_wall_us(); /* jitter only: not a secret */
+    s->rng |= 1;
+    event_limits_from_config(cfg, &s->lim);
+    s->max_jobs = (int)cfg->max_records;
+    double headroom = (double)cfg->headroom_pct / 100.0;
+    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
+        if ((s->rl[a] = ratelimit_new((double)cfg->quota[a], 1, headroom)) ==
+            NULL)
+            return -1;
+        /* No partitions yet: shares are gained (with their delay) on
+         * assignment. */
+        ratelimit_set_share(s->rl[a], 0, clock_mono_ms());
+    }
+    breaker_init(&s->breaker, (int)cfg->breaker_failures, cfg->breaker_probe_ms,
+                 cfg->breaker_probe_max_ms);
+    if ((s->sched = jobsched_new((enum ordering)cfg->ordering)) == NULL ||
+        (s->daily = window_new(cfg->broadcast_daily,
+                               cfg->broadcast_window_ms)) == NULL)
+        return -1;
+    return 0;
+}
+
+/* Jobs left (a fatal error, or the drain ran out) are not committed. */
+static void service_free(struct service *s)
+{
+    zim_client_destroy(s->zc);
+    if (s->sched) {
+        struct revoked all = {s, 0, -1};
+        jobsched_foreach_held(s->sched, drop_held, &all);
+    }
+    struct jlist *lists[] = {&s->waiting, &s->inflight, &s->done};
+    for (int k = 0; k < 3; k++)
+        while (lists[k]->head)
+            service_drop(s, lists[k], lists[k]->head);
+    http_server_destroy(s->http);
+    metrics_destroy(s->m);
+    jobsched_destroy(s->sched);
+    send_free_calls(s);
+    for (int a = 0; a < EVENT_KIND_COUNT; a++)
+        ratelimit_destroy(s->rl[a]);
+    window_destroy(s->daily);
+    rotate_free(&s->rotate);
+    kafka_in_destroy(s->ki);
+    kafka_out_destroy(s->ko);
+    for (int i = 0; i < 2; i++)
+        if (s->wake[i] >= 0)
+            close(s->wake[i]);
+}
+
 int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
 {
     struct service s = {.cfg = cfg, .wake = {-1, -1}};
     char err[512];
     int rc = 1;
-    if (rng_secure(&s.rng, sizeof(s.rng)) == -1)
-        s.rng = (uint64_t)clock_wall_us(); /* jitter only: not a secret */
-    s.rng |= 1;
-    event_limits_from_config(cfg, &s.lim);
-    s.max_jobs = (int)cfg->max_records;
-    double headroom = (double)cfg->headroom_pct / 100.0;
-    for (int a = 0; a < EVENT_KIND_COUNT; a++) {
-        if ((s.rl[a] = ratelimit_new((double)cfg->quota[a], 1, headroom)) ==
-            NULL)
-            goto oom;
-        /* No partitions yet: shares are gained (with their delay) on
-         * assignment. */
-        ratelimit_set_share(s.rl[a], 0, clock_mono_ms());
-    }
-    breaker_init(&s.breaker, (int)cfg->breaker_failures, cfg->breaker_probe_ms,
-                 cfg->breaker_probe_max_ms);
-    if ((s.sched = jobsched_new((enum ordering)cfg->ordering)) == NULL ||
-        (s.daily = window_new(cfg->broadcast_daily,
-                              cfg->broadcast_window_ms)) == NULL)
+    if (service_init_state(&s, cfg) == -1)
         goto oom;
     if (pipe2(s.wake, O_NONBLOCK | O_CLOEXEC) != 0) {
         log_warn("pipe");
@@ -602,28 +637,6 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
 oom:
     log_error("start-up failed: out of memory");
 out:
-    /* Jobs left (a fatal error, or the drain ran out) are not committed. */
-    zim_client_destroy(s.zc);
-    if (s.sched) {
-        struct revoked all = {&s, 0, -1};
-        jobsched_foreach_held(s.sched, drop_held, &all);
-    }
-    struct jlist *lists[] = {&s.waiting, &s.inflight, &s.done};
-    for (int k = 0; k < 3; k++)
-        while (lists[k]->head)
-            service_drop(&s, lists[k], lists[k]->head);
-    http_server_destroy(s.http);
-    metrics_destroy(s.m);
-    jobsched_destroy(s.sched);
-    send_free_calls(&s);
-    for (int a = 0; a < EVENT_KIND_COUNT; a++)
-        ratelimit_destroy(s.rl[a]);
-    window_destroy(s.daily);
-    rotate_free(&s.rotate);
-    kafka_in_destroy(s.ki);
-    kafka_out_destroy(s.ko);
-    for (int i = 0; i < 2; i++)
-        if (s.wake[i] >= 0)
-            close(s.wake[i]);
+    service_free(&s);
     return rc;
 }
