@@ -85,12 +85,26 @@ int buf_puts(struct buf *b, const char *s)
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
+    if (b->failed)
+        return -1;
+    /* One pass when it fits in what is allocated (the usual case for a
+     * reused buffer); measured, then formatted, when it does not. */
+    size_t room = b->data ? b->cap - b->len : 0;
+    if (b->limit - b->len + 1 < room)
+        room = b->limit - b->len + 1;
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = room ? vsnprintf(b->data + b->len, room, fmt, ap2)
+                 : vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
     if (n < 0)
         return poison(b);
+    if ((size_t)n < room) {
+        b->len += (size_t)n;
+        return 0;
+    }
+    if (b->data)
+        b->data[b->len] = '\0'; /* undo the cut-off attempt */
     if (buf_reserve(b, (size_t)n) == -1)
         return -1;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -105,6 +119,25 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     int rc = buf_vprintf(b, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+int buf_put_i64(struct buf *b, int64_t v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    /* In unsigned arithmetic, so INT64_MIN negates without overflow. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+int buf_put_field(struct buf *b, const char *name, int64_t v)
+{
+    return buf_puts(b, name) == 0 ? buf_put_i64(b, v) : -1;
 }
 
 int buf_json_str(struct buf *b, const char *s, size_t n)

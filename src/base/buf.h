@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
     char *data;   /* NUL-terminated; NULL until the first append */
@@ -29,6 +30,11 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))); /* 0 or -1 */
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/* Appends v in decimal, as "%" PRId64 would, without printf's cost (the
+ * reply builder's numbers). 0 or -1. */
+int buf_put_i64(struct buf *b, int64_t v);
+/* Appends name, then v in decimal: ,"offset":42 in one call. 0 or -1. */
+int buf_put_field(struct buf *b, const char *name, int64_t v);
 /* Appends s as a JSON string literal, quotes included. 0 or -1. */
 int buf_json_str(struct buf *b, const char *s, size_t n);
 

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 static void test_bound(void **s)
@@ -44,6 +46,65 @@ static void test_bound(void **s)
     buf_free(&b);
 }
 
+/* buf_printf formats in place when the text fits in what is allocated,
+ * and grows (or poisons at the bound) when it does not: each path gives
+ * the same bytes, NUL-terminated. */
+static void test_printf_paths(void **s)
+{
+    (void)s;
+    struct buf b;
+    buf_init(&b, 300);
+    assert_int_equal(buf_puts(&b, "ab"), 0); /* 256 bytes allocated */
+    assert_int_equal(buf_printf(&b, "[%d]", 7), 0);
+    assert_string_equal(b.data, "ab[7]");
+    char big[260];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    /* Does not fit in 256: grows, and the first attempt leaves no trace. */
+    assert_int_equal(buf_printf(&b, "%s", big), 0);
+    assert_int_equal(b.len, 5 + 259);
+    assert_int_equal(strncmp(b.data, "ab[7]xxx", 8), 0);
+    assert_int_equal(b.data[b.len], '\0');
+    /* Exactly to the bound, then one past it. */
+    assert_int_equal(buf_printf(&b, "%0*d", 300 - 264, 1), 0);
+    assert_int_equal(b.len, 300);
+    assert_int_equal(b.data[299], '1');
+    assert_int_equal(buf_printf(&b, "%c", 'z'), -1);
+    assert_true(buf_failed(&b));
+    buf_reset(&b);
+    /* Bounded below the allocation: the bound still holds. */
+    assert_int_equal(buf_puts(&b, "0123456789"), 0);
+    b.limit = 12;
+    assert_int_equal(buf_printf(&b, "%s", "abc"), -1);
+    assert_true(buf_failed(&b));
+    buf_free(&b);
+}
+
+/* Integers as printf would write them, the extremes included. */
+static void test_put_i64(void **s)
+{
+    (void)s;
+    struct buf b;
+    buf_init(&b, 200);
+    const int64_t v[] = {0, 7, -7, 1000000, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "%" PRId64, v[i]);
+        buf_reset(&b);
+        assert_int_equal(buf_put_i64(&b, v[i]), 0);
+        assert_string_equal(b.data, want);
+    }
+    buf_reset(&b);
+    assert_int_equal(buf_put_field(&b, "{\"offset\":", 42), 0);
+    assert_string_equal(b.data, "{\"offset\":42");
+    buf_free(&b);
+    /* The bound holds for numbers too. */
+    buf_init(&b, 3);
+    assert_int_equal(buf_put_i64(&b, 1234), -1);
+    assert_true(buf_failed(&b));
+    buf_free(&b);
+}
+
 static void test_json_str(void **s)
 {
     (void)s;
@@ -62,6 +123,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bound),
+        cmocka_unit_test(test_printf_paths),
+        cmocka_unit_test(test_put_i64),
         cmocka_unit_test(test_json_str),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
