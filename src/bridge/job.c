@@ -7,11 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct job *job_new(rd_kafka_message_t *rkm, enum event_kind kind,
-                    int64_t now_ms)
+void job_pool_free(struct job_pool *pool)
 {
-    struct job *job = calloc(1, sizeof(*job));
-    if (job == NULL) {
+    while (pool->head) {
+        struct job *j = pool->head;
+        pool->head = j->next;
+        free(j);
+    }
+    pool->n = 0;
+}
+
+struct job *job_new(struct job_pool *pool, rd_kafka_message_t *rkm,
+                    enum event_kind kind, int64_t now_ms)
+{
+    struct job *job;
+    if (pool && pool->head) {
+        job = pool->head;
+        pool->head = job->next;
+        pool->n--;
+        memset(job, 0, sizeof(*job));
+    } else if ((job = calloc(1, sizeof(*job))) == NULL) {
         rd_kafka_message_destroy(rkm);
         return NULL;
     }
@@ -23,7 +38,7 @@ struct job *job_new(rd_kafka_message_t *rkm, enum event_kind kind,
     return job;
 }
 
-void job_destroy(struct job *job)
+void job_destroy(struct job_pool *pool, struct job *job)
 {
     if (job == NULL)
         return;
@@ -42,6 +57,12 @@ void job_destroy(struct job *job)
             rd_kafka_headers_destroy(job->out[i].hdrs);
     }
     rd_kafka_message_destroy(job->rkm);
+    if (pool && pool->n < pool->max) {
+        job->next = pool->head;
+        pool->head = job;
+        pool->n++;
+        return;
+    }
     free(job);
 }
 

@@ -69,10 +69,22 @@ struct job {
     int attempts_max; /* a split event's most attempts of one part */
 };
 
-/* Takes ownership of rkm. NULL on out-of-memory (rkm is then freed). */
-struct job *job_new(rd_kafka_message_t *rkm, enum event_kind kind,
-                    int64_t now_ms);
-void job_destroy(struct job *job); /* NULL: no-op */
+/* Freed jobs kept for the next records. A job is a few KB: allocating
+ * one per record made malloc consolidate its fast bins each time (3 % of
+ * the bridge's CPU in a throughput profile). At most max are kept. */
+struct job_pool {
+    struct job *head;
+    int n, max;
+};
+void job_pool_free(struct job_pool *pool);
+
+/* Takes ownership of rkm. NULL on out-of-memory (rkm is then freed).
+ * pool may be NULL. */
+struct job *job_new(struct job_pool *pool, rd_kafka_message_t *rkm,
+                    enum event_kind kind, int64_t now_ms);
+/* Frees what the job holds; the job itself goes back to pool if it has
+ * room (pool may be NULL). job NULL: no-op. */
+void job_destroy(struct job_pool *pool, struct job *job);
 /* For a valid peer event: its recipients, its first part, and (when pack
  * is true, or it names more than one call's worth) its request but
  * ToUserId. 0, or -1 (out of memory). */

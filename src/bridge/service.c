@@ -62,7 +62,7 @@ void service_drop(struct service *s, struct jlist *l, struct job *j)
     if (l)
         jl_remove(l, j);
     jobsched_remove(s->sched, &j->sn);
-    job_destroy(j);
+    job_destroy(&s->jobs, j);
     s->n_jobs--;
 }
 
@@ -223,12 +223,12 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
         return;
     }
     metrics_consumed(s->m, role);
-    struct job *j = job_new(rkm, (enum event_kind)role, now);
+    struct job *j = job_new(&s->jobs, rkm, (enum event_kind)role, now);
     if (j == NULL)
         return;
     if (kafka_in_track(s->ki, rkm, &j->ticket) == -1) {
         /* Not ours (any more): its next owner will get it. */
-        job_destroy(j);
+        job_destroy(&s->jobs, j);
         return;
     }
     s->n_jobs++;
@@ -532,6 +532,7 @@ static int service_init_state(struct service *s, const struct config *cfg)
     s->rng |= 1;
     event_limits_from_config(cfg, &s->lim);
     s->max_jobs = (int)cfg->max_records;
+    s->jobs.max = s->max_jobs < 256 ? s->max_jobs : 256;
     double headroom = (double)cfg->headroom_pct / 100.0;
     for (int a = 0; a < EVENT_KIND_COUNT; a++) {
         if ((s->rl[a] = ratelimit_new((double)cfg->quota[a], 1, headroom)) ==
@@ -566,6 +567,7 @@ static void service_free(struct service *s)
     metrics_destroy(s->m);
     jobsched_destroy(s->sched);
     send_free_calls(s);
+    job_pool_free(&s->jobs);
     for (int a = 0; a < EVENT_KIND_COUNT; a++)
         ratelimit_destroy(s->rl[a]);
     window_destroy(s->daily);

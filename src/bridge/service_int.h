@@ -57,6 +57,7 @@ struct service {
     uint64_t epoch, searched[EVENT_KIND_COUNT];
     int64_t searched_window[EVENT_KIND_COUNT], searched_limit[EVENT_KIND_COUNT];
     struct call *free_calls; /* calls answered, kept for reuse */
+    struct job_pool jobs;    /* freed jobs, kept for reuse */
     struct rotate rotate;    /* secret files watched */
 };
 

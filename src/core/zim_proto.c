@@ -50,12 +50,15 @@ static void read_msg_id(struct zim_result *res, struct json_object *v)
 
 void zim_proto_parse(struct zim_result *res, const char *body, size_t len)
 {
-    struct json_tokener *tok = json_tokener_new_ex(16);
-    if (tok == NULL)
-        return;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    /* One tokener per thread, reset between answers (as event.c does). */
+    static _Thread_local struct json_tokener *tok;
+    if (tok == NULL) {
+        if ((tok = json_tokener_new_ex(16)) == NULL)
+            return;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    }
+    json_tokener_reset(tok);
     res->root = json_tokener_parse_ex(tok, body, (int)len);
-    json_tokener_free(tok);
     if (!json_object_is_type(res->root, json_type_object)) {
         snprintf(res->error, sizeof(res->error),
                  "answer is not a JSON object (%zu bytes)", len);

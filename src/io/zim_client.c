@@ -29,6 +29,10 @@ struct zim_client {
     uint32_t app_id;
     zim_done_fn done;
     void *ctx;
+    /* Nonce bytes drawn 64 requests at a time: OpenSSL's DRBG per request
+     * cost 1.6 % of the bridge's CPU. Each byte is used once. */
+    unsigned char nonces[64 * ZIM_NONCE_BYTES];
+    size_t nonce_off;
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
@@ -51,6 +55,7 @@ struct zim_client *zim_client_new(const struct config *cfg, zim_done_fn done,
     zc->endpoint = strdup(cfg->endpoint);
     zc->secret = strdup(cfg->secret);
     zc->n_slots = (int)cfg->max_inflight;
+    zc->nonce_off = sizeof(zc->nonces); /* drawn at the first request */
     zc->slots = calloc((size_t)zc->n_slots, sizeof(*zc->slots));
     zc->multi = curl_multi_init();
     zc->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
@@ -121,6 +126,20 @@ void zim_client_destroy(struct zim_client *zc)
     free(zc);
 }
 
+/* The next request's nonce bytes. 0 or -1. */
+static int next_nonce(struct zim_client *zc, unsigned char *out)
+{
+    if (zc->nonce_off + ZIM_NONCE_BYTES > sizeof(zc->nonces)) {
+        if (rng_secure(zc->nonces, sizeof(zc->nonces)) == -1)
+            return -1;
+        zc->nonce_off = 0;
+    }
+    memcpy(out, zc->nonces + zc->nonce_off, ZIM_NONCE_BYTES);
+    memset(zc->nonces + zc->nonce_off, 0, ZIM_NONCE_BYTES);
+    zc->nonce_off += ZIM_NONCE_BYTES;
+    return 0;
+}
+
 int zim_client_send(struct zim_client *zc, const char *action, const char *body,
                     size_t len, void *opaque)
 {
@@ -134,7 +153,7 @@ int zim_client_send(struct zim_client *zc, const char *action, const char *body,
     buf_reset(&s->url);
     buf_reset(&s->resp);
     /* Signed last, just before sending: ZIM allows 10 minutes of skew. */
-    if (rng_secure(rnd, sizeof(rnd)) == -1 ||
+    if (next_nonce(zc, rnd) == -1 ||
         zim_sign_url(&s->url, zc->endpoint, action, zc->app_id, zc->secret, rnd,
                      (int64_t)time(NULL)) == -1)
         return -1;
