@@ -55,10 +55,12 @@ static int64_t dlq_code(const struct job *job)
 static int json_array_or_empty(struct buf *b, const char *name,
                                struct json_object *arr)
 {
-    return buf_printf(
-        b, ",\"%s\":%s", name,
-        arr ? json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN)
-            : "[]");
+    buf_puts(b, ",\"");
+    buf_puts(b, name);
+    buf_puts(b, "\":");
+    return buf_puts(
+        b, arr ? json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN)
+               : "[]");
 }
 
 /* The human message for a failure: validation text, ZIM's Message, or the
@@ -83,12 +85,16 @@ static void reply_value(const struct job *job, struct buf *b, bool lists)
     const char *topic = rd_kafka_topic_name(rkm->rkt);
     buf_puts(b, "{\"source\":{\"topic\":");
     buf_json_str(b, topic, strlen(topic));
-    buf_printf(b,
-               ",\"partition\":%" PRId32 ",\"offset\":%" PRId64
-               ",\"timestamp\":%" PRId64 "},\"action\":\"%s\","
-               "\"status\":\"%s\",\"code\":%" PRId64 ",\"message\":",
-               rkm->partition, rkm->offset, ts, event_kind_action(job->kind),
-               outcome_status(job->outcome, job->failure), job->code);
+    /* Appends, not printf: this runs for every event. */
+    buf_put_field(b, ",\"partition\":", rkm->partition);
+    buf_put_field(b, ",\"offset\":", rkm->offset);
+    buf_put_field(b, ",\"timestamp\":", ts);
+    buf_puts(b, "},\"action\":\"");
+    buf_puts(b, event_kind_action(job->kind));
+    buf_puts(b, "\",\"status\":\"");
+    buf_puts(b, outcome_status(job->outcome, job->failure));
+    buf_put_field(b, "\",\"code\":", job->code);
+    buf_puts(b, ",\"message\":");
     buf_json_str(b, job->message, strlen(job->message));
     buf_puts(b, ",\"request_id\":");
     buf_json_str(b, job->res.request_id, strlen(job->res.request_id));
@@ -97,16 +103,21 @@ static void reply_value(const struct job *job, struct buf *b, bool lists)
     json_array_or_empty(b, "audit_infos", lists ? job->res.audit_infos : NULL);
     if (!lists)
         buf_puts(b, ",\"lists_omitted\":true");
-    if (job->res.msg_id[0])
-        buf_printf(b, ",\"msg_id\":\"%s\"", job->res.msg_id);
+    if (job->res.msg_id[0]) { /* digits only (zim_proto) */
+        buf_puts(b, ",\"msg_id\":\"");
+        buf_puts(b, job->res.msg_id);
+        buf_puts(b, "\"");
+    }
     if (job->res.msg_seq >= 0)
-        buf_printf(b, ",\"msg_seq\":%" PRId64, job->res.msg_seq);
+        buf_put_field(b, ",\"msg_seq\":", job->res.msg_seq);
     if (job->res.http && job->res.http != 200)
-        buf_printf(b, ",\"http_status\":%ld", job->res.http);
-    buf_printf(b, ",\"attempts\":%d,\"latency_ms\":%.1f", job->attempts,
-               job->latency_ms);
-    if (job->calls) /* how it travelled: its calls, and who shared them */
-        buf_printf(b, ",\"calls\":%d,\"packed\":%d", job->calls, job->packed);
+        buf_put_field(b, ",\"http_status\":", job->res.http);
+    buf_put_field(b, ",\"attempts\":", job->attempts);
+    buf_printf(b, ",\"latency_ms\":%.1f", job->latency_ms);
+    if (job->calls) { /* how it travelled: its calls, and who shared them */
+        buf_put_field(b, ",\"calls\":", job->calls);
+        buf_put_field(b, ",\"packed\":", job->packed);
+    }
     if (job->failure != FAILURE_NONE) {
         buf_printf(b, ",\"failure_class\":\"%s\",\"error\":",
                    outcome_failure_name(job->failure));

@@ -52,10 +52,14 @@ int zim_sign_url(struct buf *url, const char *endpoint, const char *action,
     zim_sign_nonce(rnd, nonce);
     if (zim_sign(app_id, nonce, secret, timestamp, sig) == -1)
         return -1;
-    const char *slash = endpoint[elen - 1] == '/' ? "" : "/";
-    return buf_printf(url,
-                      "%s%s?Action=%s&AppId=%" PRIu32 "&SignatureNonce=%s"
-                      "&Timestamp=%" PRId64 "&SignatureVersion=2.0"
-                      "&Signature=%s",
-                      endpoint, slash, action, app_id, nonce, timestamp, sig);
+    /* Appends, not printf: this runs for every call. */
+    buf_append(url, endpoint, elen);
+    buf_puts(url, endpoint[elen - 1] == '/' ? "?Action=" : "/?Action=");
+    buf_puts(url, action);
+    buf_put_field(url, "&AppId=", app_id);
+    buf_puts(url, "&SignatureNonce=");
+    buf_puts(url, nonce);
+    buf_put_field(url, "&Timestamp=", timestamp);
+    buf_puts(url, "&SignatureVersion=2.0&Signature=");
+    return buf_puts(url, sig);
 }
