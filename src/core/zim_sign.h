@@ -20,7 +20,9 @@ int zim_sign(uint32_t app_id, const char *nonce, const char *secret,
 void zim_sign_nonce(const unsigned char rnd[ZIM_NONCE_BYTES], char *out);
 /* Appends to url the full request URL for action at endpoint
  * ("https://host[:port][/]"), with Action, AppId, SignatureNonce, Timestamp,
- * SignatureVersion=2.0 and Signature. 0 or -1 (buffer full, bad input). */
+ * SignatureVersion=2.0 and Signature. 0 or -1 (buffer full, bad input).
+ * Given the endpoint's path alone ("/", "/prefix"), it appends the request
+ * target ("/?Action=..."). */
 int zim_sign_url(struct buf *url, const char *endpoint, const char *action,
                  uint32_t app_id, const char *secret,
                  const unsigned char rnd[ZIM_NONCE_BYTES], int64_t timestamp);

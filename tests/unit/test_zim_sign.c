@@ -84,6 +84,15 @@ static void test_large_app_id_in_url(void **s)
     zim_sign_url(&url, "http://127.0.0.1:8080/", "SendGroupMessage", 1, "s",
                  rnd, 5);
     assert_non_null(strstr(url.data, "http://127.0.0.1:8080/?Action="));
+    /* The endpoint's path alone gives the request target zim_client
+     * sends: the same query after the same path. */
+    buf_reset(&url);
+    zim_sign_url(&url, "/", "SendGroupMessage", 1, "s", rnd, 5);
+    assert_int_equal(
+        strncmp(url.data, "/?Action=SendGroupMessage&AppId=1&", 34), 0);
+    buf_reset(&url);
+    zim_sign_url(&url, "/zim", "SendGroupMessage", 1, "s", rnd, 5);
+    assert_int_equal(strncmp(url.data, "/zim/?Action=", 13), 0);
     buf_free(&url);
 }
 
