@@ -50,6 +50,8 @@ for (scen, who), rs in sorted(by.items()):
         s["dups_per_kill"] = summary([r["zimsim"]["dups"] / r["kills"] for r in rs])
         s["inflight_at_kill"] = summary([x for r in rs for x in r["inflight_at_kill"]])
         s["missing"] = sum(r["events"] - r["zimsim"]["distinct"] for r in rs)
+    if scen == "instructions":
+        s["instructions_per_event"] = summary([r["instructions_per_event"] for r in rs])
     if scen in ("memory", "latency") and "peak_rss_mib" in rs[0]:
         s["peak_rss_mib"] = summary([r["peak_rss_mib"] for r in rs])
     result["summary"][scen + "/" + who] = s
@@ -75,6 +77,10 @@ for base, metric in (("ceiling/libcurl-multi", "events_per_s"),
 fp, fn = med("fanout/zimbridge", "messages_per_s"), med("fanout/zimbridge-nopack", "messages_per_s")
 if fp and fn:
     result["ratios"]["fanout messages/s, packing/no packing"] = round(fp / fn, 1)
+ia = med("instructions/zimbridge", "instructions_per_event")
+ib = med("instructions/baseline", "instructions_per_event")
+if ia and ib:
+    result["ratios"]["instructions per event, zimbridge/baseline"] = round(ia / ib, 3)
 lp, ln = med("latency/zimbridge", "to_reply_p99_ms"), med("latency/zimbridge-nopack", "to_reply_p99_ms")
 if lp and ln:
     result["ratios"]["latency p99, packing/no packing"] = round(lp / ln, 3)
@@ -108,6 +114,10 @@ for key, s in sorted(result["summary"].items()):
     if "messages_per_s" in s:
         print("|  messages/s at the quota | %.0f (peak %d calls/s, %d throttled) | | | | |" % (
             s["messages_per_s"]["median"], s["peak_calls_per_s"], s["throttled"]))
+    if "instructions_per_event" in s:
+        v = s["instructions_per_event"]
+        print("|  instructions per event | %.0f (%.0f-%.0f) | | | | |" % (
+            v["median"], v["min"], v["max"]))
     if "dups_per_kill" in s:
         print("|  duplicates per kill -9 | %.1f (calls in flight at the kill: median %.0f, max %.0f), lost %d | | | | |" % (
             s["dups_per_kill"]["median"], s["inflight_at_kill"]["median"],
