@@ -49,6 +49,14 @@ func (b *bridge) run(ctx context.Context) {
 		go func(ch chan *kgo.Record) {
 			defer lanes.Done()
 			for r := range ch {
+				if ctx.Err() != nil {
+					// Stopping: what is buffered and not started is
+					// left uncommitted for the next owner, so a stop
+					// waits only for the calls in flight.
+					b.slots <- struct{}{}
+					b.work.Done()
+					continue
+				}
 				b.handle(r)
 			}
 		}(ch)
