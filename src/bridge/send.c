@@ -231,6 +231,16 @@ static int64_t gate(struct service *s, enum event_kind a, int64_t now,
     return 0;
 }
 
+/* next, or now + w if that comes first (w < 0: no wait known; 0 counts
+ * as 1 ms, so the loop does not spin). */
+static int64_t sooner(int64_t next, int64_t now, int64_t w)
+{
+    if (w < 0)
+        return next;
+    w = w > 0 ? w : 1;
+    return w < next - now ? now + w : next; /* w may be INT64_MAX */
+}
+
 int64_t send_ready(struct service *s, int64_t now, int64_t next)
 {
     int64_t wall = clock_wall_ms();
@@ -239,8 +249,7 @@ int64_t send_ready(struct service *s, int64_t now, int64_t next)
                zim_client_capacity(s->zc) > 0) {
             int64_t w = gate(s, a, now, wall);
             if (w > 0) {
-                if (w < next - now)
-                    next = now + w;
+                next = sooner(next, now, w);
                 if (!breaker_allow(&s->breaker, now))
                     return next;
                 break;
@@ -248,17 +257,14 @@ int64_t send_ready(struct service *s, int64_t now, int64_t next)
             w = -1;
             struct call *c = make_call(s, a, now, &w);
             if (c == NULL) {
-                if (w >= 0 && now + w < next)
-                    next = now + (w > 0 ? w : 1);
+                next = sooner(next, now, w);
                 break; /* the window is full (a commit wakes us), or lingering
                         */
             }
             if (!ratelimit_take(s->rl[a], now)) {
                 unpack(s, c);
                 metrics_quota_wait(s->m, (int)a);
-                w = ratelimit_wait_ms(s->rl[a], now);
-                if (w >= 0 && now + w < next)
-                    next = now + (w > 0 ? w : 1);
+                next = sooner(next, now, ratelimit_wait_ms(s->rl[a], now));
                 break;
             }
             if (!dispatch(s, c, now))
@@ -301,9 +307,7 @@ static void conclude(struct service *s, struct job *j, enum outcome o,
 {
     if (job_split(j)) {
         enum outcome all = job_settle(j, o, fail_rest);
-        if (all == OUTCOME_SENT || all == OUTCOME_PARTIAL)
-            f = outcome_failure(all);
-        else if (f == FAILURE_NONE)
+        if (f == FAILURE_NONE || all == OUTCOME_SENT || all == OUTCOME_PARTIAL)
             f = outcome_failure(all);
         o = all;
     }

@@ -9,6 +9,7 @@
 #include "event.h"
 
 #include "config.h"
+#include "jsontok.h"
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -525,27 +526,6 @@ static int64_t base64_decoded_len(const char *s, size_t n)
     return (int64_t)(n / 4 * 3 - pad);
 }
 
-/* One tokener per thread and depth, reset between uses: allocating one
- * per record cost as much as the parse itself. */
-static struct json_tokener *tokener(int depth)
-{
-    static _Thread_local struct json_tokener *tok;
-    static _Thread_local int tok_depth;
-    if (tok && tok_depth != depth) {
-        json_tokener_free(tok);
-        tok = NULL;
-    }
-    if (tok == NULL) {
-        if ((tok = json_tokener_new_ex(depth)) == NULL)
-            return NULL;
-        tok_depth = depth;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-                                        JSON_TOKENER_VALIDATE_UTF8);
-    }
-    json_tokener_reset(tok);
-    return tok;
-}
-
 /* ---- duplicate keys ----
  * json-c keeps the last of repeated keys without a word, so a record
  * {"ToUserId":["a"],"ToUserId":["b"]} would be checked and sent as if
@@ -695,7 +675,9 @@ static struct json_object *parse_json(const char *data, size_t len, int depth,
         wherelen = sizeof(scratch);
     }
     where[0] = '\0';
-    struct json_tokener *tok = tokener(depth);
+    static _Thread_local struct jsontok slot;
+    struct json_tokener *tok = jsontok_get(
+        &slot, depth, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     if (tok == NULL) {
         snprintf(why, whylen, "out of memory");
         return NULL;

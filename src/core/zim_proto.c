@@ -1,6 +1,8 @@
 /* zim_proto.c - parse ZIM answers. */
 #include "zim_proto.h"
 
+#include "jsontok.h"
+
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -50,14 +52,10 @@ static void read_msg_id(struct zim_result *res, struct json_object *v)
 
 void zim_proto_parse(struct zim_result *res, const char *body, size_t len)
 {
-    /* One tokener per thread, reset between answers (as event.c does). */
-    static _Thread_local struct json_tokener *tok;
-    if (tok == NULL) {
-        if ((tok = json_tokener_new_ex(16)) == NULL)
-            return;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    }
-    json_tokener_reset(tok);
+    static _Thread_local struct jsontok slot;
+    struct json_tokener *tok = jsontok_get(&slot, 16, JSON_TOKENER_STRICT);
+    if (tok == NULL)
+        return;
     res->root = json_tokener_parse_ex(tok, body, (int)len);
     if (!json_object_is_type(res->root, json_type_object)) {
         snprintf(res->error, sizeof(res->error),
