@@ -1,6 +1,8 @@
 /* buf.c - bounded byte buffer. */
 #include "buf.h"
 
+#include "utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +160,19 @@ int buf_json_str(struct buf *b, const char *s, size_t n)
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
+            elen = 6;
+        } else if (c >= 0x80) {
+            /* JSON text is UTF-8: a byte that is not part of a valid
+             * character (a string cut in the middle of one, bytes from
+             * outside) becomes U+FFFD, so the output stays JSON that
+             * strict readers take. */
+            size_t len = utf8_char((const unsigned char *)s + i, n - i, NULL);
+            if (len) {
+                run += len;
+                i += len - 1;
+                continue;
+            }
+            memcpy(esc, "\\ufffd", 6);
             elen = 6;
         } else {
             run++;

@@ -35,7 +35,8 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 int buf_put_i64(struct buf *b, int64_t v);
 /* Appends name, then v in decimal: ,"offset":42 in one call. 0 or -1. */
 int buf_put_field(struct buf *b, const char *name, int64_t v);
-/* Appends s as a JSON string literal, quotes included. 0 or -1. */
+/* Appends s as a JSON string literal, quotes included; a byte that is no
+ * part of valid UTF-8 becomes \ufffd. 0 or -1. */
 int buf_json_str(struct buf *b, const char *s, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include "dlq.h"
 
 #include "clock.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -255,6 +256,7 @@ static int failure_context(const struct job *job, int64_t now_wall_ms,
     snprintf(exc, sizeof(exc), "%s %" PRId64 ": %s",
              outcome_failure_name(job->failure), dlq_code(job),
              error_text(job));
+    utf8_trim_tail(exc);
     add_str(h, "kafka_dlt-exception-message", exc, &bad);
     return bad ? -1 : 0;
 }
@@ -339,8 +341,15 @@ int dlq_parse_time(const char *s, int64_t *out)
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
-        int hh = 0, mm = 0;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+        /* Exactly +hh:mm (RFC 3339): "+5:3" must not move p past its
+         * end. */
+        const char *d = p + 1;
+        for (int k = 0; k < 5; k++)
+            if (k == 2 ? d[k] != ':' : !(d[k] >= '0' && d[k] <= '9'))
+                return -1;
+        int hh = (d[0] - '0') * 10 + (d[1] - '0');
+        int mm = (d[3] - '0') * 10 + (d[4] - '0');
+        if (hh > 23 || mm > 59)
             return -1;
         off = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
         p += 6;

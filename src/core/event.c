@@ -9,11 +9,14 @@
 #include "event.h"
 
 #include "config.h"
+#include "json_strict.h"
 #include "jsontok.h"
+#include "utf8.h"
 
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum ftype {
@@ -59,11 +62,14 @@ static int fail(struct ctx *c, int64_t code, const char *fmt, ...)
 static int fail(struct ctx *c, int64_t code, const char *fmt, ...)
 {
     va_list ap;
-    snprintf(c->err->field, sizeof(c->err->field), "%s", c->path);
+    utf8_copy(c->err->field, sizeof(c->err->field), c->path);
     c->err->code = code;
     va_start(ap, fmt);
     vsnprintf(c->err->message, sizeof(c->err->message), fmt, ap);
     va_end(ap);
+    /* Keys are chat text too: never cut one in the middle of a
+     * character, or the reply would not be UTF-8. */
+    utf8_trim_tail(c->err->message);
     return -1;
 }
 
@@ -73,7 +79,7 @@ static void path_add(struct ctx *c, const char *s, size_t n)
 {
     size_t room = sizeof(c->path) - 1 - c->plen;
     if (n > room)
-        n = room;
+        n = utf8_cut(s, n, room);
     memcpy(c->path + c->plen, s, n);
     c->plen += n;
     c->path[c->plen] = '\0';
@@ -180,6 +186,66 @@ static int check_id(struct ctx *c, struct json_object *v, bool user)
     return 0;
 }
 
+/* FNV-1a of an ID: the key of the repeat search's table. */
+static uint64_t id_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Each user once in a list of IDs (already checked one by one): a
+ * repeated recipient would share a call with itself, and ZIM would
+ * deliver the message twice or refuse the call. The first repeat is
+ * named, with the entry it repeats. Up to 10,000 IDs (peer.max_recipients):
+ * an open-addressing table of their indexes, on the stack for short
+ * lists. */
+static int check_unique_ids(struct ctx *c, struct json_object *arr, size_t n)
+{
+    uint32_t small[256], *slot = small;
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    if (n < 2)
+        return 0;
+    if (cap > sizeof(small) / sizeof(small[0]) &&
+        (slot = malloc(cap * sizeof(*slot))) == NULL)
+        return fail(c, ZIM_CODE_BAD_PARAM, "out of memory");
+    memset(slot, 0xff, cap * sizeof(*slot)); /* UINT32_MAX: empty */
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct json_object *v = json_object_array_get_idx(arr, i);
+        const char *id = json_object_get_string(v);
+        size_t len = (size_t)json_object_get_string_len(v);
+        for (size_t k = id_hash(id, len) & (cap - 1);;
+             k = (k + 1) & (cap - 1)) {
+            if (slot[k] == UINT32_MAX) {
+                slot[k] = (uint32_t)i;
+                break;
+            }
+            struct json_object *o = json_object_array_get_idx(arr, slot[k]);
+            if ((size_t)json_object_get_string_len(o) == len &&
+                memcmp(json_object_get_string(o), id, len) == 0) {
+                char list[sizeof(c->path)];
+                memcpy(list, c->path, c->plen + 1);
+                size_t old = push_index(c, i);
+                rc = fail(c, ZIM_CODE_BAD_PARAM,
+                          "names the same user as %s[%u]; each user may be "
+                          "named once",
+                          list, slot[k]);
+                pop(c, old);
+                break;
+            }
+        }
+    }
+    if (slot != small)
+        free(slot);
+    return rc;
+}
+
 static const char *type_name(enum ftype t)
 {
     switch (t) {
@@ -260,7 +326,7 @@ static int check_value(struct ctx *c, struct json_object *v,
                 return -1;
             pop(c, old);
         }
-        return 0;
+        return check_unique_ids(c, v, (size_t)n);
     }
     case FT_OBJ:
         if (!json_object_is_type(v, json_type_object))
@@ -530,30 +596,10 @@ static int64_t base64_decoded_len(const char *s, size_t n)
  * json-c keeps the last of repeated keys without a word, so a record
  * {"ToUserId":["a"],"ToUserId":["b"]} would be checked and sent as if
  * only "b" was there, while another reader of the same record might take
- * "a". Such records are refused. In valid JSON every ':' outside a string
- * separates a member, so counting them and comparing with the members
- * json-c kept finds a repeat in one pass; only then is the repeat looked
- * up, to name it. */
-
-static size_t raw_members(const char *p, size_t n)
-{
-    size_t members = 0;
-    bool in_str = false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = p[i];
-        if (in_str) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_str = false;
-        } else if (ch == '"') {
-            in_str = true;
-        } else {
-            members += ch == ':';
-        }
-    }
-    return members;
-}
+ * "a". Such records are refused. The strict check counts the members it
+ * read (base/json_strict.h); comparing that with the members json-c kept
+ * finds a repeat in one pass; only then is the repeat looked up, to name
+ * it. */
 
 static size_t tree_members(struct json_object *o)
 {
@@ -604,6 +650,7 @@ static void dup_path(const char *p, const struct dupframe *st, int top,
             break;
         n += (size_t)w;
     }
+    utf8_trim_tail(out);
 }
 
 /* Names the first repeated key of p (valid JSON) in why and its path in
@@ -664,7 +711,9 @@ out:
     free(st);
 }
 
-/* where (may be NULL): the path of a repeated key, else "". */
+/* Strict JSON (base/json_strict.h: the same rules on every json-c
+ * version), then json-c in its lenient mode, which reads strict JSON as
+ * RFC 8259 does. where (may be NULL): the path of the fault, else "". */
 static struct json_object *parse_json(const char *data, size_t len, int depth,
                                       char *why, size_t whylen, char *where,
                                       size_t wherelen)
@@ -675,39 +724,35 @@ static struct json_object *parse_json(const char *data, size_t len, int depth,
         wherelen = sizeof(scratch);
     }
     where[0] = '\0';
+    struct json_strict_error jerr;
+    size_t members = 0;
+    char top = 0;
+    if (json_strict_check(data, len, depth, &members, &top, &jerr) == -1) {
+        utf8_copy(why, whylen, jerr.why);
+        utf8_copy(where, wherelen, jerr.where);
+        return NULL;
+    }
+    if (top != '{' && top != '[' && top != '"') {
+        /* A bare number or literal: json-c would wait for more bytes. */
+        snprintf(why, whylen, "not a JSON object");
+        return NULL;
+    }
     static _Thread_local struct jsontok slot;
-    struct json_tokener *tok = jsontok_get(
-        &slot, depth, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    struct json_tokener *tok = jsontok_get(&slot, depth, 0);
     if (tok == NULL) {
         snprintf(why, whylen, "out of memory");
         return NULL;
     }
     struct json_object *root = json_tokener_parse_ex(tok, data, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
     if (root == NULL) {
-        if (jerr == json_tokener_error_depth)
-            snprintf(why, whylen, "JSON nested deeper than %d levels", depth);
-        else if (jerr == json_tokener_continue || jerr == json_tokener_success)
-            snprintf(why, whylen, "JSON ends early");
-        else
-            snprintf(why, whylen, "invalid JSON at byte %zu: %s", end,
-                     json_tokener_error_desc(jerr));
+        /* Strict JSON json-c cannot read: out of memory, in practice. */
+        snprintf(why, whylen, "JSON not read: %s",
+                 json_tokener_error_desc(json_tokener_get_error(tok)));
         return NULL;
     }
-    for (size_t i = end; i < len; i++) {
-        if (!strchr(" \t\r\n", data[i]) || data[i] == '\0') {
-            json_object_put(root);
-            snprintf(why, whylen,
-                     "unexpected data after the JSON value at "
-                     "byte %zu",
-                     i);
-            return NULL;
-        }
-    }
-    if (raw_members(data, end) != tree_members(root)) {
+    if (members != tree_members(root)) {
         json_object_put(root);
-        name_duplicate(data, end, depth, why, whylen, where, wherelen);
+        name_duplicate(data, len, depth, why, whylen, where, wherelen);
         return NULL;
     }
     return root;

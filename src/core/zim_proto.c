@@ -1,12 +1,16 @@
 /* zim_proto.c - parse ZIM answers. */
 #include "zim_proto.h"
 
+#include "json_strict.h"
 #include "jsontok.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+
+#define ZIM_ANSWER_DEPTH 16
 
 void zim_result_init(struct zim_result *res)
 {
@@ -29,9 +33,10 @@ static struct json_object *get(struct json_object *o, const char *k,
     return v;
 }
 
+/* ZIM's text, cut between characters if it is longer than dst. */
 static void copy_str(char *dst, size_t n, struct json_object *v)
 {
-    snprintf(dst, n, "%s", v ? json_object_get_string(v) : "");
+    utf8_copy(dst, n, v ? json_object_get_string(v) : "");
 }
 
 /* MsgId: a number (group, as documented) or a string (peer). Keep the
@@ -52,8 +57,22 @@ static void read_msg_id(struct zim_result *res, struct json_object *v)
 
 void zim_proto_parse(struct zim_result *res, const char *body, size_t len)
 {
+    /* Strict JSON first (base/json_strict.h): json-c 0.18's own strict
+     * mode refuses every non-ASCII byte, so an answer whose Message is
+     * "成功" would count as not JSON, and be sent again. */
+    struct json_strict_error jerr;
+    char top = 0;
+    if (json_strict_check(body, len, ZIM_ANSWER_DEPTH, NULL, &top, &jerr) ==
+            -1 ||
+        top != '{') {
+        snprintf(res->error, sizeof(res->error),
+                 "answer is not a JSON object (%zu bytes)%s%s", len,
+                 top == '{' ? ": " : "", top == '{' ? jerr.why : "");
+        utf8_trim_tail(res->error);
+        return;
+    }
     static _Thread_local struct jsontok slot;
-    struct json_tokener *tok = jsontok_get(&slot, 16, JSON_TOKENER_STRICT);
+    struct json_tokener *tok = jsontok_get(&slot, ZIM_ANSWER_DEPTH, 0);
     if (tok == NULL)
         return;
     res->root = json_tokener_parse_ex(tok, body, (int)len);

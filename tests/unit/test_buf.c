@@ -116,6 +116,23 @@ static void test_json_str(void **s)
     buf_reset(&b);
     assert_int_equal(buf_json_str(&b, "x\0y", 3), 0);
     assert_string_equal(b.data, "\"x\\u0000y\"");
+    /* Chat text stays as it is; what is not UTF-8 (a string cut in a
+     * character, an overlong form) becomes U+FFFD, so the output is JSON
+     * every strict reader takes. */
+    buf_reset(&b);
+    const char zh[] = "\xe4\xbd\xa0\xe5\xa5\xbd\xf0\x9f\x98\x80";
+    assert_int_equal(buf_json_str(&b, zh, sizeof(zh) - 1), 0);
+    assert_string_equal(b.data, "\"\xe4\xbd\xa0\xe5\xa5\xbd\xf0\x9f\x98\x80\"");
+    buf_reset(&b);
+    assert_int_equal(buf_json_str(&b, zh, 5), 0); /* 你 and half of 好 */
+    assert_string_equal(b.data, "\"\xe4\xbd\xa0\\ufffd\\ufffd\"");
+    buf_reset(&b);
+    assert_int_equal(buf_json_str(&b,
+                                  "a\xc0\xaf"
+                                  "b",
+                                  4),
+                     0);
+    assert_string_equal(b.data, "\"a\\ufffd\\ufffdb\"");
     buf_free(&b);
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_cut_halves_and_marks(void **s)
@@ -56,6 +57,26 @@ static void test_parse_time(void **s)
     assert_int_equal(ms, 1795341600000LL);
     assert_int_equal(dlq_parse_time("9223372036854775807", &ms), -1);
     assert_int_equal(dlq_parse_time("yesterday", &ms), -1);
+    /* Offsets are exactly +hh:mm: short forms read past the string's end
+     * before (ASan: heap-buffer-overflow on the header's copy). */
+    assert_int_equal(dlq_parse_time("2026-11-22T10:00:00+08:00", &ms), 0);
+    assert_int_equal(ms, 1795341600000LL - 8 * 3600000LL);
+    assert_int_equal(dlq_parse_time("2026-11-22T10:00:00-01:30", &ms), 0);
+    assert_int_equal(ms, 1795341600000LL + 90 * 60000LL);
+    static const char *const bad[] = {
+        "2026-11-22T10:00:00+5:3",   "2026-11-22T10:00:00+05",
+        "2026-11-22T10:00:00+",      "2026-11-22T10:00:00+05:3",
+        "2026-11-22T10:00:00+0530",  "2026-11-22T10:00:00+24:00",
+        "2026-11-22T10:00:00+05:30x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        /* Each on the heap, exactly its length: a read past it fails. */
+        size_t n = strlen(bad[i]) + 1;
+        char *h = malloc(n);
+        memcpy(h, bad[i], n);
+        if (dlq_parse_time(h, &ms) != -1)
+            fail_msg("%s accepted", bad[i]);
+        free(h);
+    }
 }
 
 /* A partial's DLQ value: the event narrowed to its own recipients that

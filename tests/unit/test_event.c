@@ -6,6 +6,7 @@
  * times, {TO N} to N distinct quoted user IDs. JSON inside MessageBody
  * strings is written with \" escapes, as producers must. */
 #include "config.h"
+#include "corpus.h"
 #include "event.h"
 
 #include <setjmp.h>
@@ -100,6 +101,9 @@ static void run_table(const struct tcase *t, size_t n,
 #define BAD        ZIM_CODE_BAD_PARAM
 #define PEER_HEAD  "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
 #define PEER(rest) PEER_HEAD "\"MessageType\":1,\"Priority\":1," rest "}"
+#define PEER_HEAD_TO(to)                                                       \
+    "{\"FromUserId\":\"u1\",\"ToUserId\":[" to "],\"MessageType\":1,"          \
+    "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}"
 #define PEER_MSG(msg)                                                          \
     PEER_HEAD "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{"             \
               "\"Message\":\"" msg "\"}}"
@@ -577,10 +581,11 @@ static const struct tcase records[] = {
     {P, PEER("\"MessageBody\":{\"Message\":\"hi\"}") "x", "",
      ZB_CODE_UNREADABLE},
     {P, PEER("\"MessageBody\":{\"Message\":\"hi\"}") " \n", OK, 0},
-    {P, PEER("\"MessageBody\":{\"Message\":\"\xff\xfe\"}"), "",
-     ZB_CODE_UNREADABLE},
-    {P, "{\"a\":{a20000}", "", ZB_CODE_UNREADABLE},
-    {P, "{[20}1{]20}", "", ZB_CODE_UNREADABLE}, /* 20 deep */
+    {P, PEER("\"MessageBody\":{\"Message\":\"\xff\xfe\"}"),
+     "MessageBody.Message", ZB_CODE_UNREADABLE},
+    {P, "{\"a\":{a20000}", "a", ZB_CODE_UNREADABLE},
+    {P, "{[20}1{]20}", "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]",
+     ZB_CODE_UNREADABLE}, /* 20 deep: named where it is 16 deep */
     {P, PEER("\"MessageBody\":{\"Message\":\"hi\"},\"ToUserID\":[\"x\"]"),
      "ToUserID", ZB_CODE_UNKNOWN_FIELD},
     {P, PEER("\"MessageBody\":{\"Message\":\"hi\"},\"Extra\":null"), "Extra",
@@ -601,6 +606,161 @@ static const struct tcase records[] = {
                     "\\\"Msg\\\":\\\"b\\\"}"),
      "MessageBody.Message.MultiMsg[1].Msg", BAD},
 };
+
+/* Each user once per list: a repeat is named with the entry it repeats. */
+static const struct tcase repeats[] = {
+    {P, PEER_HEAD_TO("\"x\",\"x\""), "ToUserId[1]", BAD},
+    {P, PEER_HEAD_TO("\"a\",\"b\",\"c\",\"b\""), "ToUserId[3]", BAD},
+    {P, PEER_HEAD_TO("\"a\",\"A\""), OK, 0}, /* IDs are case-sensitive */
+    {P, PEER_HEAD_TO("\"a\",\"a \""), OK, 0},
+    {P, PEER_HEAD_TO("\"x\",\"x\",{TO 148}"), "ToUserId[1]", BAD},
+    {P, PEER_HEAD_TO("{TO 150},\"r149\""), "ToUserId[150]", BAD},
+    {P, PEER_HEAD_TO("{TO 150}"), OK, 0},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g\",\"MessageType\":1,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"},"
+     "\"SendMsgOptions\":{\"TargetOption\":{\"ReceiverUserIds\":[\"p\","
+     "\"q\",\"p\"]}}}",
+     "SendMsgOptions.TargetOption.ReceiverUserIds[2]", BAD},
+};
+
+static void test_repeats(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    lim.max_recipients = 200;
+    run_table(repeats, sizeof(repeats) / sizeof(repeats[0]), &lim);
+    /* The message says which entry it repeats. */
+    const char *j = "{\"FromUserId\":\"u1\",\"ToUserId\":[\"a\",\"x\","
+                    "\"b\",\"x\"],\"MessageType\":1,\"Priority\":1,"
+                    "\"MessageBody\":{\"Message\":\"hi\"}}";
+    struct event ev;
+    struct event_error err;
+    assert_int_equal(event_parse(&ev, EVENT_PEER, j, strlen(j), &lim, &err),
+                     -1);
+    assert_string_equal(err.field, "ToUserId[3]");
+    assert_non_null(strstr(err.message, "same user as ToUserId[1]"));
+}
+
+/* tmpl with each "%s" replaced by the next of args, into out. */
+static void subst(char *out, size_t n, const char *tmpl,
+                  const char *const *args)
+{
+    size_t k = 0;
+    for (const char *p = tmpl; *p;) {
+        const char *a = strncmp(p, "%s", 2) == 0 ? *args++ : NULL;
+        size_t len = a ? strlen(a) : 1;
+        assert_true(k + len < n);
+        memcpy(out + k, a ? a : p, len);
+        k += len;
+        p += a ? 2 : 1;
+    }
+    out[k] = '\0';
+}
+
+/* One valid event per text of the multilingual corpus in each free-text
+ * field, and each invalid sequence refused with MessageBody.Message named. */
+static void test_multilingual(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    struct corpus c;
+    corpus_load(&c);
+    static const char *const tmpl[] = {
+        "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"
+        "\"Priority\":1,\"MessageBody\":{\"Message\":\"%s\","
+        "\"ExtendedData\":\"%s\",\"OfflinePush\":{\"Enable\":1,"
+        "\"Title\":\"%s\",\"Content\":\"%s\"}}}",
+        "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":200,"
+        "\"SubMsgType\":3,\"SearchedContent\":\"%s\",\"Priority\":2,"
+        "\"MessageBody\":{\"Message\":\"%s\",\"ExtendedData\":\"%s\"}%s}",
+    };
+    size_t n_valid = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        const struct corpus_text *t = &c.v[i];
+        char j[8192], esc[1024];
+        struct event ev;
+        struct event_error err;
+        if (!t->valid) {
+            subst(j, sizeof(j), tmpl[0],
+                  (const char *const[]){t->bytes, "x", "t", "c"});
+            assert_int_equal(
+                event_parse(&ev, EVENT_PEER, j, strlen(j), &lim, &err), -1);
+            assert_string_equal(err.field, "MessageBody.Message");
+            assert_int_equal(err.code, ZB_CODE_UNREADABLE);
+            if (strstr(err.message, t->why) == NULL)
+                fail_msg("%s: '%s', want '%s'", t->name, err.message, t->why);
+            continue;
+        }
+        corpus_json_escape(t, esc, sizeof(esc));
+        subst(j, sizeof(j), tmpl[0], (const char *const[]){esc, esc, esc, esc});
+        if (event_parse(&ev, EVENT_PEER, j, strlen(j), &lim, &err) != 0)
+            fail_msg("%s refused: %s: %s", t->name, err.field, err.message);
+        event_free(&ev);
+        /* SearchedContent is 64 bytes at most: the first 40 bytes of the
+         * escaped text may end mid-character, so only whole ones. */
+        char sc[64];
+        snprintf(sc, sizeof(sc), "%s", t->len <= 16 ? t->bytes : "检索");
+        subst(j, sizeof(j), tmpl[1],
+              (const char *const[]){strchr(sc, '"') ? "q" : sc, esc, esc, ""});
+        if (event_parse(&ev, EVENT_GROUP, j, strlen(j), &lim, &err) != 0)
+            fail_msg("%s refused (group): %s: %s", t->name, err.field,
+                     err.message);
+        event_free(&ev);
+        n_valid++;
+    }
+    assert_true(n_valid >= 20);
+    corpus_free(&c);
+}
+
+#define PEER_CUSTOM_SC                                                         \
+    "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],\"MessageType\":200,"        \
+    "\"SubMsgType\":1,\"Priority\":1,\"SearchedContent\":\"%s\","              \
+    "\"MessageBody\":{\"Message\":\"m\"}}"
+#define PEER_IMG_NAME                                                          \
+    "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],\"MessageType\":11,"         \
+    "\"Priority\":1,\"MessageBody\":{\"Message\":\"{\\\"Uid\\\":\\\"i\\\","    \
+    "\\\"Origin\\\":{\\\"Url\\\":\\\"https://x/y\\\",\\\"Width\\\":1,"         \
+    "\\\"Height\\\":1},\\\"FileName\\\":\\\"%s\\\"}\"}}"
+
+/* Limits count bytes of UTF-8 (reference §4.2: "2 KB"): 512 four-byte
+ * emoji fill Message exactly, one more byte is over. */
+static void test_four_byte_limits(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    const char *emoji = "\xF0\x9F\x98\x80"; /* U+1F600, 4 bytes */
+    static const struct {
+        const char *tmpl; /* %s: the text */
+        size_t fourbyte, ascii;
+        const char *field;
+        int64_t code;
+    } t[] = {
+        {PEER_MSG("%s"), 512, 0, OK, 0},
+        {PEER_MSG("%s"), 511, 4, OK, 0},
+        {PEER_MSG("%s"), 511, 5, "MessageBody.Message", ZIM_CODE_TOO_LARGE},
+        {PEER_MSG("%s"), 513, 0, "MessageBody.Message", ZIM_CODE_TOO_LARGE},
+        {PEER("\"MessageBody\":{\"Message\":\"m\",\"ExtendedData\":\"%s\"}"),
+         256, 0, OK, 0},
+        {PEER("\"MessageBody\":{\"Message\":\"m\",\"ExtendedData\":\"%s\"}"),
+         256, 1, "MessageBody.ExtendedData", ZIM_CODE_TOO_LARGE},
+        {PEER_CUSTOM_SC, 16, 0, OK, 0},
+        {PEER_CUSTOM_SC, 16, 1, "SearchedContent", BAD},
+        {PEER_IMG_NAME, 37, 2, OK, 0},
+        {PEER_IMG_NAME, 37, 3, "MessageBody.Message.FileName", BAD},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char text[4096] = "", j[8192];
+        size_t n = 0;
+        for (size_t k = 0; k < t[i].fourbyte; k++, n += 4)
+            memcpy(text + n, emoji, 4);
+        memset(text + n, 'a', t[i].ascii);
+        text[n + t[i].ascii] = '\0';
+        subst(j, sizeof(j), t[i].tmpl, (const char *const[]){text});
+        struct tcase tc = {P, j, t[i].field, t[i].code};
+        run_table(&tc, 1, &lim);
+    }
+}
 
 static void test_ids(void **s)
 {
@@ -717,6 +877,9 @@ int main(void)
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_settings_change_rules),
         cmocka_unit_test(test_accessors),
+        cmocka_unit_test(test_repeats),
+        cmocka_unit_test(test_multilingual),
+        cmocka_unit_test(test_four_byte_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
