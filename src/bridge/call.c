@@ -84,6 +84,7 @@ void call_part(const struct call *c, const struct job *j,
     (void)c;
     const char *const *ids = part_ids(j);
     part->curl_rc = res->curl_rc;
+    part->sent = res->sent;
     part->http = res->http;
     part->parsed = res->parsed;
     part->code = res->code;

@@ -343,7 +343,7 @@ static void retry_or_give_up(struct service *s, struct job *j, int64_t now)
 static void answered(struct service *s, struct job *j, bool accepted,
                      int64_t now)
 {
-    enum outcome o = outcome_classify(&j->res);
+    enum outcome o = outcome_classify(&j->res, j->kind);
     if (o == OUTCOME_RETRY) {
         retry_or_give_up(s, j, now);
         return;
@@ -382,8 +382,10 @@ static void answer_job(struct service *s, const struct call *c, struct job *j,
     } else {
         call_part(c, j, res, &j->res);
     }
-    if (s->breaker.state == BREAKER_OPEN && v.breaker != BREAKER_OK) {
-        /* Not the message's fault: hold it; the attempt does not count. */
+    if (s->breaker.state == BREAKER_OPEN && v.breaker != BREAKER_OK &&
+        v.outcome != OUTCOME_UNKNOWN) {
+        /* Not the message's fault: hold it; the attempt does not count.
+         * (Not when it may have been sent: that is never sent again.) */
         j->attempts--;
         service_hold(s, j, now);
     } else if (v.throttled) {

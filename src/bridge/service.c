@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pack.h"
 #include "rng.h"
+#include "utf8.h"
 
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -143,11 +144,12 @@ static void describe(struct job *j)
         j->code = j->verr.code;
         snprintf(j->message, sizeof(j->message), "invalid event: %s%s%s",
                  j->verr.field, j->verr.field[0] ? ": " : "", j->verr.message);
+        utf8_trim_tail(j->message); /* chat text: cut between characters */
         return;
     }
     if (j->res.parsed) {
         j->code = j->res.code;
-        snprintf(j->message, sizeof(j->message), "%s", j->res.message);
+        utf8_copy(j->message, sizeof(j->message), j->res.message);
         if (j->failure == FAILURE_PARTIAL)
             snprintf(j->res.error, sizeof(j->res.error),
                      "%zu of %zu recipients failed", j->res.n_failed,
@@ -157,7 +159,19 @@ static void describe(struct job *j)
     j->code = j->res.curl_rc       ? ZB_CODE_TRANSPORT
               : j->res.http != 200 ? ZB_CODE_HTTP
                                    : ZB_CODE_BAD_ANSWER;
-    snprintf(j->message, sizeof(j->message), "%s", j->res.error);
+    if (j->failure == FAILURE_AMBIGUOUS) {
+        /* Said where operators look before they replay it. */
+        static const char pre[] = "may have been sent, so not sent again "
+                                  "(ZIM has no idempotency key): ";
+        char was[sizeof(j->res.error)];
+        memcpy(was, j->res.error, sizeof(was));
+        size_t pl = sizeof(pre) - 1;
+        size_t wl = utf8_cut(was, strlen(was), sizeof(was) - 1 - pl);
+        memcpy(j->res.error, pre, pl);
+        memcpy(j->res.error + pl, was, wl);
+        j->res.error[pl + wl] = '\0';
+    }
+    utf8_copy(j->message, sizeof(j->message), j->res.error);
 }
 
 void service_finish(struct service *s, struct job *j, enum outcome o,

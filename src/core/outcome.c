@@ -57,14 +57,42 @@ bool outcome_code_is_systemic(int64_t code)
     return in(systemic_codes, sizeof(systemic_codes) / sizeof(int64_t), code);
 }
 
-enum outcome outcome_classify(const struct zim_result *res)
+enum ambiguity outcome_ambiguity(const struct zim_result *res)
 {
+    if (res->curl_rc == 0 && res->http == 200 && !res->parsed)
+        return AMBIG_ANSWER;
+    if (res->curl_rc != 0)
+        return res->sent ? AMBIG_NO_ANSWER : AMBIG_NONE;
+    /* 503 and 429 say the request was not served; a 500, or a gateway's
+     * 502/504, may come after ZIM acted. */
+    if (res->http == 500 || res->http == 502 || res->http == 504)
+        return AMBIG_NO_ANSWER;
+    return AMBIG_NONE;
+}
+
+bool outcome_resends_ambiguous(enum event_kind kind, enum ambiguity a)
+{
+    switch (a) {
+    case AMBIG_NONE:
+        return true;
+    case AMBIG_ANSWER:
+        return false;
+    case AMBIG_NO_ANSWER:
+        return kind != EVENT_BROADCAST;
+    }
+    return false;
+}
+
+enum outcome outcome_classify(const struct zim_result *res,
+                              enum event_kind kind)
+{
+    enum ambiguity a = outcome_ambiguity(res);
+    if (a != AMBIG_NONE && !outcome_resends_ambiguous(kind, a))
+        return OUTCOME_UNKNOWN;
     if (res->curl_rc != 0 || res->http == 429 || res->http >= 500)
         return OUTCOME_RETRY; /* network, throttled, server side */
     if (res->http != 200)
         return OUTCOME_FAILED; /* our request is wrong; retry won't help */
-    if (!res->parsed)
-        return OUTCOME_RETRY; /* a 200 that is not ZIM's JSON: a proxy? */
     if (res->n_audit > 0)
         return OUTCOME_REJECTED;
     if (res->code == 0)
@@ -76,8 +104,12 @@ enum outcome outcome_classify(const struct zim_result *res)
 
 struct verdict outcome_judge(const struct zim_result *res, enum event_kind kind)
 {
-    struct verdict v = {.outcome = outcome_classify(res)};
-    if (res->curl_rc != 0 || res->http >= 500)
+    struct verdict v = {.outcome = outcome_classify(res, kind)};
+    /* An answer that is not ZIM's counts as a transport failure: a proxy
+     * answering every call its own way opens the breaker, and the bridge
+     * pauses instead of dead-lettering everything. */
+    if (res->curl_rc != 0 || res->http >= 500 ||
+        outcome_ambiguity(res) == AMBIG_ANSWER)
         v.breaker = BREAKER_TRANSPORT;
     else if (res->parsed && outcome_code_is_systemic(res->code))
         v.breaker = BREAKER_SYSTEMIC;
@@ -117,6 +149,8 @@ enum failure_class outcome_failure(enum outcome o)
     case OUTCOME_FAILED:
     case OUTCOME_RETRY: /* not final: filed as the answer that ended it */
         return FAILURE_API;
+    case OUTCOME_UNKNOWN:
+        return FAILURE_AMBIGUOUS;
     case OUTCOME_SENT:
     case OUTCOME_REJECTED:
         break;
@@ -128,6 +162,8 @@ const char *outcome_status(enum outcome o, enum failure_class f)
 {
     if (f == FAILURE_PARTIAL)
         return "partial";
+    if (f == FAILURE_AMBIGUOUS)
+        return "unknown";
     if (f != FAILURE_NONE)
         return "failed";
     return o == OUTCOME_REJECTED ? "rejected" : "sent";
@@ -135,14 +171,14 @@ const char *outcome_status(enum outcome o, enum failure_class f)
 
 const char *outcome_name(enum outcome o)
 {
-    static const char *const names[] = {"sent", "partial", "rejected", "retry",
-                                        "failed"};
+    static const char *const names[] = {"sent",  "partial", "rejected",
+                                        "retry", "failed",  "unknown"};
     return names[o];
 }
 
 const char *outcome_failure_name(enum failure_class f)
 {
-    static const char *const names[] = {"", "validation", "api", "exhausted",
-                                        "partial"};
+    static const char *const names[] = {"",          "validation", "api",
+                                        "exhausted", "partial",    "ambiguous"};
     return names[f];
 }

@@ -25,6 +25,18 @@ enum outcome {
     OUTCOME_REJECTED, /* AuditInfos: moderation or pre-send callback */
     OUTCOME_RETRY,    /* transient: try again after a backoff */
     OUTCOME_FAILED,   /* permanent: our request or its data is wrong */
+    OUTCOME_UNKNOWN,  /* ambiguous: it may have been sent (not again) */
+};
+
+/* An answer that does not say whether ZIM acted on the request. ZIM has
+ * no idempotency key (reference §2.6): sending again may deliver twice. */
+enum ambiguity {
+    AMBIG_NONE = 0,  /* the answer says what happened, or the request was
+                        never sent whole (connect, TLS, upload failed) */
+    AMBIG_ANSWER,    /* HTTP 200 whose body is not ZIM's JSON: something
+                        took the request and answered "OK" its own way */
+    AMBIG_NO_ANSWER, /* sent whole, then no answer (timeout, reset) or a
+                        gateway's 500/502/504: ZIM may have acted */
 };
 
 /* Why a finished event failed (the DLQ's zim.failure.class). */
@@ -34,6 +46,7 @@ enum failure_class {
     FAILURE_API,
     FAILURE_EXHAUSTED,
     FAILURE_PARTIAL,
+    FAILURE_AMBIGUOUS, /* may have been sent: not sent again, for a human */
 };
 
 /* Everything one answer means. */
@@ -46,7 +59,18 @@ struct verdict {
 
 struct verdict outcome_judge(const struct zim_result *res,
                              enum event_kind kind);
-enum outcome outcome_classify(const struct zim_result *res);
+/* What the answer means for an event of kind: an ambiguous answer is
+ * OUTCOME_UNKNOWN where kind must not be sent again for one
+ * (outcome_resends_ambiguous), else OUTCOME_RETRY. */
+enum outcome outcome_classify(const struct zim_result *res,
+                              enum event_kind kind);
+enum ambiguity outcome_ambiguity(const struct zim_result *res);
+/* Whether an event of kind is sent again after an ambiguous answer of
+ * this sort. Never after AMBIG_ANSWER (the request was taken); after
+ * AMBIG_NO_ANSWER, peer and group messages are (at least once: an outage
+ * must not dead-letter them, and a duplicate reaches one conversation),
+ * a broadcast to every user never is. */
+bool outcome_resends_ambiguous(enum event_kind kind, enum ambiguity a);
 /* Codes the reference marks RETRY (or RESIGN, for 100000004). */
 bool outcome_code_is_transient(int64_t code);
 /* Codes that mean our AppId/secret/setup is wrong, not the message. */
@@ -67,15 +91,16 @@ int64_t outcome_retry_wait(const struct retry_policy *p, int attempts,
                            int64_t elapsed_ms, uint64_t rnd);
 
 /* How a final outcome is filed: SENT and REJECTED are no failure,
- * PARTIAL is FAILURE_PARTIAL, FAILED is FAILURE_API. (Validation and
- * exhausted retries are filed by the caller, which knows them.) */
+ * PARTIAL is FAILURE_PARTIAL, FAILED is FAILURE_API, UNKNOWN is
+ * FAILURE_AMBIGUOUS. (Validation and exhausted retries are filed by the
+ * caller, which knows them.) */
 enum failure_class outcome_failure(enum outcome o);
 /* The status of a finished event in its reply and metrics: "sent",
- * "partial", "rejected" or "failed". */
+ * "partial", "rejected", "failed" or "unknown" (may have been sent). */
 const char *outcome_status(enum outcome o, enum failure_class f);
-/* "sent", "partial", "rejected", "retry", "failed". */
+/* "sent", "partial", "rejected", "retry", "failed", "unknown". */
 const char *outcome_name(enum outcome o);
-/* "validation", "api", "exhausted", "partial"; "" for none. */
+/* "validation", "api", "exhausted", "partial", "ambiguous"; "" for none. */
 const char *outcome_failure_name(enum failure_class f);
 
 #endif

@@ -17,6 +17,7 @@ struct json_object;
 
 struct zim_result {
     int curl_rc; /* CURLcode; 0 when the transfer worked */
+    bool sent;   /* the request went out whole (so ZIM may have acted) */
     long http;   /* HTTP status, 0 when there was none */
     bool parsed; /* a JSON object with an integer Code */
     int64_t code;

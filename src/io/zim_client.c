@@ -15,6 +15,7 @@
 struct slot {
     CURL *easy;
     struct buf url, resp;
+    size_t body_len; /* the request's body: sent whole, or not */
     void *opaque;
     bool busy;
     char errbuf[CURL_ERROR_SIZE];
@@ -193,6 +194,7 @@ int zim_client_send(struct zim_client *zc, const char *action, const char *body,
     curl_easy_setopt(s->easy, CURLOPT_REQUEST_TARGET, s->url.data);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE, (long)len);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, body);
+    s->body_len = len;
     s->errbuf[0] = '\0';
     s->opaque = opaque;
     if (curl_multi_add_handle(zc->multi, s->easy) != CURLM_OK)
@@ -232,9 +234,17 @@ static void complete(struct zim_client *zc, CURLMsg *m)
     res.curl_rc = (int)m->data.result;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &res.http);
     curl_multi_remove_handle(zc->multi, s->easy);
+    /* Whether ZIM may have acted: the whole body went out (a timeout
+     * after that is ambiguous; a refused connect is not). */
+    curl_off_t up = 0;
+    res.sent =
+        res.curl_rc == CURLE_OK ||
+        (curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
+         up >= (curl_off_t)s->body_len);
     if (res.curl_rc != CURLE_OK) {
-        snprintf(res.error, sizeof(res.error), "%s",
-                 s->errbuf[0] ? s->errbuf : curl_easy_strerror(m->data.result));
+        snprintf(res.error, sizeof(res.error), "%s%s",
+                 s->errbuf[0] ? s->errbuf : curl_easy_strerror(m->data.result),
+                 res.sent ? " (after the request was sent)" : "");
     } else if (res.http == 200) {
         zim_proto_parse(&res, s->resp.data ? s->resp.data : "", s->resp.len);
     } else {

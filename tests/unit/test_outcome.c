@@ -25,10 +25,19 @@ static void test_classify_table(void **s)
         {CURLE_OK, 503, NULL, OUTCOME_RETRY},
         {CURLE_OK, 429, NULL, OUTCOME_RETRY},
         {CURLE_OK, 404, NULL, OUTCOME_FAILED},
-        {CURLE_OK, 200, "<html>proxy</html>", OUTCOME_RETRY},
-        {CURLE_OK, 200, "{\"Message\":\"no code\"}", OUTCOME_RETRY},
-        {CURLE_OK, 200, "{\"Code\":\"0\"}", OUTCOME_RETRY},
+        /* A 200 that is not ZIM's JSON: taken, maybe sent; never again. */
+        {CURLE_OK, 200, "<html>proxy</html>", OUTCOME_UNKNOWN},
+        {CURLE_OK, 200, "{\"Message\":\"no code\"}", OUTCOME_UNKNOWN},
+        {CURLE_OK, 200, "{\"Code\":\"0\"}", OUTCOME_UNKNOWN},
         {CURLE_OK, 200, "{\"Code\":0}", OUTCOME_SENT},
+        /* ZIM answers in Chinese: that is JSON like any other. */
+        {CURLE_OK, 200, "{\"Code\":0,\"Message\":\"成功\"}", OUTCOME_SENT},
+        {CURLE_OK, 200,
+         "{\"Code\":660500005,\"Message\":\"文本审核未通过\","
+         "\"AuditInfos\":[{\"Index\":0,\"Reason\":\"包含违禁词\"}]}",
+         OUTCOME_REJECTED},
+        {CURLE_OK, 200, "{\"Code\":1,\"Message\":\"服务器繁忙\"}",
+         OUTCOME_RETRY},
         {CURLE_OK, 200, "{\"Code\":0,\"ErrorList\":[]}", OUTCOME_SENT},
         {CURLE_OK, 200,
          "{\"Code\":0,\"ErrorList\":[{\"UserId\":\"g\",\"SubCode\":51102}]}",
@@ -57,7 +66,8 @@ static void test_classify_table(void **s)
         res.http = t[i].http;
         if (t[i].body)
             zim_proto_parse(&res, t[i].body, strlen(t[i].body));
-        enum outcome got = outcome_classify(&res);
+        res.sent = true;
+        enum outcome got = outcome_classify(&res, EVENT_PEER);
         if (got != t[i].want)
             fail_msg("case %zu (%s): want %s got %s", i,
                      t[i].body ? t[i].body : "-", outcome_name(t[i].want),
@@ -114,8 +124,10 @@ static void test_judge_table(void **s)
          false},
         {CURLE_OK, 429, NULL, EVENT_PEER, OUTCOME_RETRY, BREAKER_OK, false},
         {CURLE_OK, 404, NULL, EVENT_PEER, OUTCOME_FAILED, BREAKER_OK, false},
-        {CURLE_OK, 200, "not json", EVENT_PEER, OUTCOME_RETRY, BREAKER_OK,
-         false},
+        {CURLE_OK, 200, "not json", EVENT_PEER, OUTCOME_UNKNOWN,
+         BREAKER_TRANSPORT, false},
+        {CURLE_OK, 200, "<html>OK</html>", EVENT_BROADCAST, OUTCOME_UNKNOWN,
+         BREAKER_TRANSPORT, false},
         {CURLE_OK, 200, "{\"Code\":0}", EVENT_BROADCAST, OUTCOME_SENT,
          BREAKER_OK, false},
         {CURLE_OK, 200, "{\"Code\":7}", EVENT_PEER, OUTCOME_RETRY, BREAKER_OK,
@@ -152,6 +164,7 @@ static void test_judge_table(void **s)
         res.http = t[i].http;
         if (t[i].body)
             zim_proto_parse(&res, t[i].body, strlen(t[i].body));
+        res.sent = true;
         struct verdict v = outcome_judge(&res, t[i].kind);
         if (v.outcome != t[i].outcome || v.breaker != t[i].breaker ||
             v.throttled != t[i].throttled)
@@ -159,6 +172,68 @@ static void test_judge_table(void **s)
                      (int)v.breaker, (int)v.throttled);
         zim_result_free(&res);
     }
+}
+
+/* An ambiguous answer, per action: whether the event goes again. ZIM has
+ * no idempotency key; a broadcast to every user is never sent twice for
+ * one, a peer or group message is (an outage must not dead-letter it),
+ * and an unreadable 200 never is. */
+static void test_ambiguity_table(void **s)
+{
+    (void)s;
+    static const struct {
+        int curl_rc;
+        bool sent;
+        long http;
+        const char *body;
+        enum ambiguity a;
+        enum outcome peer, group, broadcast;
+    } t[] = {
+        /* Never sent whole: sending again is safe for every action. */
+        {CURLE_COULDNT_CONNECT, false, 0, NULL, AMBIG_NONE, OUTCOME_RETRY,
+         OUTCOME_RETRY, OUTCOME_RETRY},
+        {CURLE_OPERATION_TIMEDOUT, false, 0, NULL, AMBIG_NONE, OUTCOME_RETRY,
+         OUTCOME_RETRY, OUTCOME_RETRY},
+        {CURLE_OK, false, 503, NULL, AMBIG_NONE, OUTCOME_RETRY, OUTCOME_RETRY,
+         OUTCOME_RETRY},
+        {CURLE_OK, true, 429, NULL, AMBIG_NONE, OUTCOME_RETRY, OUTCOME_RETRY,
+         OUTCOME_RETRY},
+        /* Sent whole, then no answer: ZIM may have acted. */
+        {CURLE_OPERATION_TIMEDOUT, true, 0, NULL, AMBIG_NO_ANSWER,
+         OUTCOME_RETRY, OUTCOME_RETRY, OUTCOME_UNKNOWN},
+        {CURLE_RECV_ERROR, true, 0, NULL, AMBIG_NO_ANSWER, OUTCOME_RETRY,
+         OUTCOME_RETRY, OUTCOME_UNKNOWN},
+        {CURLE_OK, true, 502, NULL, AMBIG_NO_ANSWER, OUTCOME_RETRY,
+         OUTCOME_RETRY, OUTCOME_UNKNOWN},
+        {CURLE_OK, true, 504, NULL, AMBIG_NO_ANSWER, OUTCOME_RETRY,
+         OUTCOME_RETRY, OUTCOME_UNKNOWN},
+        /* Taken and answered 200 in a way that is not ZIM's. */
+        {CURLE_OK, true, 200, "<html>OK</html>", AMBIG_ANSWER, OUTCOME_UNKNOWN,
+         OUTCOME_UNKNOWN, OUTCOME_UNKNOWN},
+        {CURLE_OK, true, 200, "{\"Code\":0,\"Message\":\"成功\"}", AMBIG_NONE,
+         OUTCOME_SENT, OUTCOME_SENT, OUTCOME_SENT},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct zim_result res;
+        zim_result_init(&res);
+        res.curl_rc = t[i].curl_rc;
+        res.sent = t[i].sent;
+        res.http = t[i].http;
+        if (t[i].body)
+            zim_proto_parse(&res, t[i].body, strlen(t[i].body));
+        assert_int_equal(outcome_ambiguity(&res), t[i].a);
+        const enum outcome want[] = {t[i].peer, t[i].group, t[i].broadcast};
+        for (int k = 0; k < 3; k++) {
+            enum outcome got = outcome_classify(&res, (enum event_kind)k);
+            if (got != want[k])
+                fail_msg("case %zu, kind %d: want %s got %s", i, k,
+                         outcome_name(want[k]), outcome_name(got));
+        }
+        zim_result_free(&res);
+    }
+    assert_false(outcome_resends_ambiguous(EVENT_PEER, AMBIG_ANSWER));
+    assert_true(outcome_resends_ambiguous(EVENT_GROUP, AMBIG_NO_ANSWER));
+    assert_false(outcome_resends_ambiguous(EVENT_BROADCAST, AMBIG_NO_ANSWER));
 }
 
 /* Whether a retry goes, and after how long. */
@@ -206,6 +281,7 @@ static void test_filing_table(void **s)
         {OUTCOME_REJECTED, FAILURE_NONE, "rejected", ""},
         {OUTCOME_PARTIAL, FAILURE_PARTIAL, "partial", "partial"},
         {OUTCOME_FAILED, FAILURE_API, "failed", "api"},
+        {OUTCOME_UNKNOWN, FAILURE_AMBIGUOUS, "unknown", "ambiguous"},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         assert_int_equal(outcome_failure(t[i].o), t[i].f);
@@ -228,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_code_classes),
         cmocka_unit_test(test_backoff_full_jitter),
         cmocka_unit_test(test_judge_table),
+        cmocka_unit_test(test_ambiguity_table),
         cmocka_unit_test(test_retry_wait_table),
         cmocka_unit_test(test_filing_table),
     };
