@@ -53,8 +53,9 @@ static const char usage[] =
     "jitter_ms, busy_rate, http_error_rate, http_error_status, drop_rate,\n"
     "down refuse|hang|up with down_ms, force_code with force_ms,\n"
     "fail_next {code,count,match}, fail_clear, secret, users_add,\n"
-    "users_remove, "
-    "groups_add).\n";
+    "users_remove, groups_add, success_message and audit_reason (the words\n"
+    "of answers, in any language), garble_next {count,match,body}: deliver,\n"
+    "then answer 200 with body instead of JSON).\n";
 
 static volatile sig_atomic_t stop_requested;
 

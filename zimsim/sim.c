@@ -5,6 +5,7 @@
 #include "sim.h"
 
 #include "event_kind.h"
+#include "json_strict.h"
 #include "log.h"
 #include "rng.h"
 
@@ -59,6 +60,13 @@ struct sim {
         int64_t code, count;
         char *match; /* NULL: any request */
     } fail[8];
+    struct garble_rule {
+        int64_t count;
+        char *match, *body; /* NULL: any request; a small HTML page */
+    } garble;
+    int64_t garbled;
+    char *success_msg;  /* the Message of Code 0 answers ("success") */
+    char *audit_reason; /* a moderation reason's words; NULL: English */
 };
 
 /* ---- small helpers ---- */
@@ -181,6 +189,7 @@ struct sim *sim_new(const struct sim_options *opt, char *err, size_t errlen)
     s->http_error_rate = opt->http_error_rate;
     s->http_error_status = 503;
     s->drop_rate = opt->drop_rate;
+    s->success_msg = strdup("success");
     buf_init(&s->msglog, (size_t)1 << 31);
     buf_init(&s->reqlog, (size_t)1 << 31);
     if (opt->users_file &&
@@ -206,7 +215,7 @@ struct sim *sim_new(const struct sim_options *opt, char *err, size_t errlen)
             goto oom;
     if (ring_init(&s->daily, (size_t)opt->broadcast_daily) == -1)
         goto oom;
-    if (s->secret == NULL)
+    if (s->secret == NULL || s->success_msg == NULL)
         goto oom;
     return s;
 oom:
@@ -234,6 +243,10 @@ void sim_destroy(struct sim *s)
     buf_free(&s->reqlog);
     for (int i = 0; i < 8; i++)
         free(s->fail[i].match);
+    free(s->garble.match);
+    free(s->garble.body);
+    free(s->success_msg);
+    free(s->audit_reason);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -523,6 +536,76 @@ static bool user_exists(struct sim *s, const char *u)
     return s->users == NULL || json_object_object_get_ex(s->users, u, NULL);
 }
 
+/* Moderation refused the message (660500005), for word: the reason in
+ * the words /_sim/control gave (audit_reason), or in English. */
+static int64_t moderated(struct sim *s, uint64_t req_id, const char *word,
+                         struct buf *b)
+{
+    buf_reset(b);
+    buf_printf(b,
+               "{\"Code\":660500005,\"Message\":\"text message failed "
+               "moderation\",\"RequestId\":\"%" PRIu64 "\",\"AuditInfos\":"
+               "[{\"Index\":0,\"Reason\":",
+               req_id);
+    struct buf reason;
+    buf_init(&reason, 4096);
+    if (s->audit_reason)
+        buf_printf(&reason, "%s: %s", s->audit_reason, word);
+    else
+        buf_printf(&reason, "contains banned word '%s'", word);
+    buf_json_str(b, reason.data ? reason.data : "", reason.len);
+    buf_free(&reason);
+    buf_puts(b, "}]}");
+    return 660500005;
+}
+
+/* SendPeerMessage: each recipient who exists gets the message; the
+ * others are in ErrorList (51102). Code 0 if one succeeded (§2.1). */
+static int64_t deliver_peer(struct sim *s, struct json_object *root,
+                            uint64_t req_id, const struct sim_query *q,
+                            int64_t now_us, struct buf *b)
+{
+    const char *from = json_object_get_string(member(root, "FromUserId"));
+    int64_t type = json_object_get_int64(member(root, "MessageType"));
+    struct json_object *to = member(root, "ToUserId");
+    size_t n = json_object_array_length(to), ok = 0;
+    struct buf succ, errs;
+    buf_init(&succ, 1 << 16);
+    buf_init(&errs, 1 << 16);
+    for (size_t i = 0; i < n; i++) {
+        const char *u =
+            json_object_get_string(json_object_array_get_idx(to, i));
+        if (!user_exists(s, u)) {
+            buf_printf(&errs, "%s{\"UserId\":", errs.len ? "," : "");
+            buf_json_str(&errs, u, strlen(u));
+            buf_puts(&errs, ",\"SubCode\":51102}");
+            continue;
+        }
+        uint64_t id = s->next_msg_id++;
+        int64_t seq = type == 2 ? 0 : next_seq(s, from, u);
+        buf_printf(&succ, "%s{\"UserId\":", succ.len ? "," : "");
+        buf_json_str(&succ, u, strlen(u));
+        buf_printf(&succ, ",\"MsgId\":\"%" PRIu64 "\"", id);
+        if (seq)
+            buf_printf(&succ, ",\"MsgSeq\":%" PRId64, seq);
+        buf_puts(&succ, "}");
+        log_delivery(s, A_PEER, root, u, id, seq, req_id, q, now_us);
+        ok++;
+    }
+    int64_t code = ok ? 0 : 660200001;
+    const char *msg = ok ? s->success_msg : "user does not exist";
+    buf_reset(b);
+    buf_printf(b, "{\"Code\":%" PRId64 ",\"Message\":", code);
+    buf_json_str(b, msg, strlen(msg));
+    buf_printf(b,
+               ",\"RequestId\":\"%" PRIu64 "\",\"ErrorList\":[%s],"
+               "\"SuccList\":[%s],\"AuditInfos\":[]}",
+               req_id, errs.data ? errs.data : "", succ.data ? succ.data : "");
+    buf_free(&succ);
+    buf_free(&errs);
+    return code;
+}
+
 static int64_t deliver(struct sim *s, int act, struct json_object *root,
                        uint64_t req_id, const struct sim_query *q,
                        int64_t now_us, struct sim_reply *r)
@@ -542,78 +625,134 @@ static int64_t deliver(struct sim *s, int act, struct json_object *root,
         }
     }
     const char *word = banned_word(s, root);
-    if (word) {
-        buf_reset(b);
-        buf_printf(b,
-                   "{\"Code\":660500005,\"Message\":\"text message failed "
-                   "moderation\",\"RequestId\":\"%" PRIu64 "\",\"AuditInfos\":"
-                   "[{\"Index\":0,\"Reason\":",
-                   req_id);
-        char reason[160];
-        snprintf(reason, sizeof(reason), "contains banned word '%s'", word);
-        buf_json_str(b, reason, strlen(reason));
-        buf_puts(b, "}]}");
-        return 660500005;
-    }
-    if (act == A_PEER) {
-        struct json_object *to = member(root, "ToUserId");
-        size_t n = json_object_array_length(to), ok = 0;
-        struct buf succ, errs;
-        buf_init(&succ, 1 << 16);
-        buf_init(&errs, 1 << 16);
-        for (size_t i = 0; i < n; i++) {
-            const char *u =
-                json_object_get_string(json_object_array_get_idx(to, i));
-            if (!user_exists(s, u)) {
-                buf_printf(&errs, "%s{\"UserId\":", errs.len ? "," : "");
-                buf_json_str(&errs, u, strlen(u));
-                buf_puts(&errs, ",\"SubCode\":51102}");
-                continue;
-            }
-            uint64_t id = s->next_msg_id++;
-            int64_t seq = type == 2 ? 0 : next_seq(s, from, u);
-            buf_printf(&succ, "%s{\"UserId\":", succ.len ? "," : "");
-            buf_json_str(&succ, u, strlen(u));
-            buf_printf(&succ, ",\"MsgId\":\"%" PRIu64 "\"", id);
-            if (seq)
-                buf_printf(&succ, ",\"MsgSeq\":%" PRId64, seq);
-            buf_puts(&succ, "}");
-            log_delivery(s, act, root, u, id, seq, req_id, q, now_us);
-            ok++;
-        }
-        /* Code 0 if at least one recipient succeeded (§2.1). */
-        int64_t code = ok ? 0 : 660200001;
-        buf_reset(b);
-        buf_printf(b,
-                   "{\"Code\":%" PRId64 ",\"Message\":\"%s\",\"RequestId\":"
-                   "\"%" PRIu64 "\",\"ErrorList\":[%s],\"SuccList\":[%s],"
-                   "\"AuditInfos\":[]}",
-                   code, ok ? "success" : "user does not exist", req_id,
-                   errs.data ? errs.data : "", succ.data ? succ.data : "");
-        buf_free(&succ);
-        buf_free(&errs);
-        return code;
-    }
+    if (word)
+        return moderated(s, req_id, word, b);
+    if (act == A_PEER)
+        return deliver_peer(s, root, req_id, q, now_us, b);
     uint64_t id = s->next_msg_id++;
     buf_reset(b);
     if (act == A_GROUP) {
         const char *g = json_object_get_string(member(root, "GroupId"));
         int64_t seq = type == 2 ? 0 : next_seq(s, g, NULL);
         /* MsgId is a JSON number here, as documented (above 2^53). */
-        buf_printf(
-            b,
-            "{\"Code\":0,\"Message\":\"success\",\"RequestId\":\"%" PRIu64
-            "\",",
-            req_id);
+        buf_puts(b, "{\"Code\":0,\"Message\":");
+        buf_json_str(b, s->success_msg, strlen(s->success_msg));
+        buf_printf(b, ",\"RequestId\":\"%" PRIu64 "\",", req_id);
         if (seq)
             buf_printf(b, "\"MsgSeq\":%" PRId64 ",", seq);
         buf_printf(b, "\"MsgId\":%" PRIu64 ",\"AuditInfos\":[]}", id);
         log_delivery(s, act, root, NULL, id, seq, req_id, q, now_us);
     } else {
-        reply_code(r, req_id, 0, "success");
+        reply_code(r, req_id, 0, s->success_msg);
         log_delivery(s, act, root, NULL, id, 0, req_id, q, now_us);
     }
     return 0;
+}
+
+/* Faults below HTTP: the connection dropped, or an HTTP error status.
+ * True if one happened (r says what). Under s->mu. */
+static bool transport_fault(struct sim *s, const struct sim_query *q,
+                            uint64_t req_id, int64_t now_us,
+                            struct sim_reply *r)
+{
+    if (s->drop_rate > 0 && rnd_unit(s) < s->drop_rate) {
+        r->action = SIM_DROP;
+        s->dropped++;
+        log_request(s, q, req_id, -1, 0, now_us);
+        return true;
+    }
+    if (s->http_error_rate > 0 && rnd_unit(s) < s->http_error_rate) {
+        r->status = s->http_error_status;
+        buf_reset(&r->body);
+        buf_puts(&r->body, r->status == 503 ? "Service Unavailable"
+                                            : "Internal Server Error");
+        s->http_errors++;
+        log_request(s, q, req_id, -1, r->status, now_us);
+        return true;
+    }
+    return false;
+}
+
+/* Why the call is refused before its body is read: the common
+ * parameters, a forced or injected code, the quotas. 0: it goes on.
+ * Under s->mu. */
+static int64_t refusal(struct sim *s, const struct sim_query *q, int act,
+                       const char *body, size_t len, int64_t now_ms,
+                       const char **msg)
+{
+    int64_t code;
+    if ((code = check_common(s, q, now_ms / 1000, msg)) != 0)
+        return code;
+    if (s->force_code && now_ms < s->force_until_ms)
+        return *msg = "forced by /_sim/control", s->force_code;
+    if (s->busy_rate > 0 && rnd_unit(s) < s->busy_rate)
+        return *msg = "server busy, please try again later", 1;
+    for (int i = 0; i < 8; i++) {
+        struct fail_rule *f = &s->fail[i];
+        if (f->count > 0 && (f->match == NULL ||
+                             memmem(body, len, f->match, strlen(f->match)))) {
+            f->count--;
+            return *msg = "failed by /_sim/control fail_next", f->code;
+        }
+    }
+    if (!ring_admit(&s->quota[act], now_ms, 1000))
+        return *msg = "call frequency over the limit",
+               act == A_BROADCAST ? 660500003 : 7;
+    if (act == A_BROADCAST &&
+        !ring_admit(&s->daily, now_ms, s->opt.broadcast_window_ms))
+        return *msg = "SendMessageToAllUsers daily limit reached", 660500003;
+    return 0;
+}
+
+/* The body read, checked and delivered. Under s->mu. */
+static int64_t process(struct sim *s, int act, const char *body, size_t len,
+                       uint64_t req_id, const struct sim_query *q,
+                       int64_t now_us, struct sim_reply *r, const char **msg)
+{
+    /* RFC 8259 JSON in UTF-8, as the Go and Java servers behind ZIM read
+     * it; json-c's own strict mode refuses every non-ASCII byte in 0.18
+     * (base/json_strict.h). */
+    struct json_strict_error jerr;
+    struct json_object *root = NULL;
+    if (json_strict_check(body, len, 32, NULL, NULL, &jerr) == 0) {
+        struct json_tokener *tok = json_tokener_new_ex(32);
+        root = json_tokener_parse_ex(tok, body, (int)len);
+        json_tokener_free(tok);
+    }
+    if (root == NULL)
+        return *msg = "request body is not valid JSON", 660000002;
+    int64_t code = check_body(s, act, root, msg);
+    if (code == 0)
+        code = deliver(s, act, root, req_id, q, now_us, r);
+    json_object_put(root);
+    return code;
+}
+
+/* A delivered call whose answer is mangled on the way back (garble_next):
+ * the message went, the caller cannot tell. Under s->mu. */
+static void garble(struct sim *s, const char *body, size_t len,
+                   struct sim_reply *r)
+{
+    struct garble_rule *g = &s->garble;
+    if (g->count <= 0 ||
+        (g->match && !memmem(body, len, g->match, strlen(g->match))))
+        return;
+    g->count--;
+    buf_reset(&r->body);
+    buf_puts(&r->body, g->body ? g->body : "<html><body>OK</body></html>");
+    s->garbled++;
+}
+
+static void count_accepted(struct act_stats *st, int64_t now_ms)
+{
+    st->accepted++;
+    int64_t sec = now_ms / 1000;
+    if (sec != st->sec) {
+        st->sec = sec;
+        st->sec_count = 0;
+    }
+    if (++st->sec_count > st->peak)
+        st->peak = st->sec_count;
 }
 
 void sim_handle(struct sim *s, const struct sim_query *q, const char *body,
@@ -621,7 +760,6 @@ void sim_handle(struct sim *s, const struct sim_query *q, const char *body,
 {
     int64_t now_ms = now_us / 1000;
     const char *msg = "success";
-    int64_t code = 0;
     pthread_mutex_lock(&s->mu);
     uint64_t req_id = s->next_req_id++;
     int act = event_kind_of_action(q->action);
@@ -634,88 +772,24 @@ void sim_handle(struct sim *s, const struct sim_query *q, const char *body,
     r->delay_ms = s->latency_ms;
     if (s->jitter_ms > 0)
         r->delay_ms += (int64_t)(rnd_next(s) % (uint64_t)(s->jitter_ms + 1));
-
-    if (s->drop_rate > 0 && rnd_unit(s) < s->drop_rate) {
-        r->action = SIM_DROP;
-        s->dropped++;
-        log_request(s, q, req_id, -1, 0, now_us);
-        goto out;
+    if (transport_fault(s, q, req_id, now_us, r)) {
+        pthread_mutex_unlock(&s->mu);
+        return;
     }
-    if (s->http_error_rate > 0 && rnd_unit(s) < s->http_error_rate) {
-        r->status = s->http_error_status;
-        buf_reset(&r->body);
-        buf_puts(&r->body, r->status == 503 ? "Service Unavailable"
-                                            : "Internal Server Error");
-        s->http_errors++;
-        log_request(s, q, req_id, -1, r->status, now_us);
-        goto out;
-    }
-    if ((code = check_common(s, q, now_ms / 1000, &msg)) != 0)
-        goto answer;
-    if (s->force_code && now_ms < s->force_until_ms) {
-        code = s->force_code;
-        msg = "forced by /_sim/control";
-        goto answer;
-    }
-    if (s->busy_rate > 0 && rnd_unit(s) < s->busy_rate) {
-        code = 1;
-        msg = "server busy, please try again later";
-        goto answer;
-    }
-    for (int i = 0; i < 8; i++) {
-        struct fail_rule *f = &s->fail[i];
-        if (f->count > 0 && (f->match == NULL ||
-                             memmem(body, len, f->match, strlen(f->match)))) {
-            f->count--;
-            code = f->code;
-            msg = "failed by /_sim/control fail_next";
-            goto answer;
-        }
-    }
-    if (!ring_admit(&s->quota[act], now_ms, 1000)) {
-        code = act == A_BROADCAST ? 660500003 : 7;
-        msg = "call frequency over the limit";
-        goto answer;
-    }
-    if (act == A_BROADCAST &&
-        !ring_admit(&s->daily, now_ms, s->opt.broadcast_window_ms)) {
-        code = 660500003;
-        msg = "SendMessageToAllUsers daily limit reached";
-        goto answer;
-    }
-    struct json_tokener *tok = json_tokener_new_ex(32);
-    json_tokener_set_flags(tok,
-                           JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    struct json_object *root = json_tokener_parse_ex(tok, body, (int)len);
-    json_tokener_free(tok);
-    if (root == NULL) {
-        code = 660000002;
-        msg = "request body is not valid JSON";
-        goto answer;
-    }
-    if ((code = check_body(s, act, root, &msg)) == 0)
-        code = deliver(s, act, root, req_id, q, now_us, r);
-    json_object_put(root);
-    if (code == 0 || r->body.len)
-        goto counted;
-answer:
-    reply_code(r, req_id, code, msg);
-counted:
+    buf_reset(&r->body);
+    int64_t code = refusal(s, q, act, body, len, now_ms, &msg);
+    if (code == 0)
+        code = process(s, act, body, len, req_id, q, now_us, r, &msg);
+    if (r->body.len == 0) /* deliver() wrote the answers it makes */
+        reply_code(r, req_id, code, msg);
     count_code(st, code);
     if (code == 0) {
-        st->accepted++;
-        int64_t sec = now_ms / 1000;
-        if (sec != st->sec) {
-            st->sec = sec;
-            st->sec_count = 0;
-        }
-        if (++st->sec_count > st->peak)
-            st->peak = st->sec_count;
+        count_accepted(st, now_ms);
+        garble(s, body, len, r);
     }
     log_request(s, q, req_id, code, 200, now_us);
     log_debug("request_id=%" PRIu64 " action=%s code=%" PRId64, req_id,
               q->action ? q->action : "", code);
-out:
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -902,6 +976,59 @@ static int ctl_faults(struct sim *s, struct json_object *o, int64_t now_ms,
     return 0;
 }
 
+/* Replaces *dst with a copy of the string member k of o, if o has it.
+ * Under s->mu. 0 or -1. */
+static int ctl_str(struct json_object *o, const char *k, char **dst,
+                   bool may_clear, char *err, size_t errlen)
+{
+    struct json_object *v = member(o, k);
+    char *dup = NULL;
+    if (v == NULL)
+        return 0;
+    if (json_object_is_type(v, json_type_null) && may_clear) {
+        free(*dst);
+        *dst = NULL;
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_string) ||
+        json_object_get_string_len(v) == 0 ||
+        (dup = strdup(json_object_get_string(v))) == NULL) {
+        snprintf(err, errlen, "%s must be a non-empty string%s", k,
+                 may_clear ? " or null" : "");
+        return -1;
+    }
+    free(*dst);
+    *dst = dup;
+    return 0;
+}
+
+/* The words of answers (any language: they travel as JSON in UTF-8):
+ * success_message, the Message of Code 0; audit_reason, a moderation
+ * reason's words (null: English). And garble_next {count, match, body}:
+ * the next count calls matching are delivered, and answered 200 with body
+ * (HTML by default), not ZIM's JSON. Under s->mu. 0 or -1. */
+static int ctl_answers(struct sim *s, struct json_object *o, char *err,
+                       size_t errlen)
+{
+    if (ctl_str(o, "success_message", &s->success_msg, false, err, errlen) ||
+        ctl_str(o, "audit_reason", &s->audit_reason, true, err, errlen))
+        return -1;
+    struct json_object *g = member(o, "garble_next");
+    if (g == NULL)
+        return 0;
+    int64_t count = 1;
+    if (!json_object_is_type(g, json_type_object) ||
+        ctl_int(g, "count", &count, err, errlen))
+        return -1;
+    free(s->garble.match);
+    s->garble.match = NULL;
+    if (ctl_str(g, "match", &s->garble.match, true, err, errlen) ||
+        ctl_str(g, "body", &s->garble.body, true, err, errlen))
+        return -1;
+    s->garble.count = count;
+    return 0;
+}
+
 int sim_control(struct sim *s, const char *json, size_t len, int64_t now_ms,
                 char *err, size_t errlen)
 {
@@ -915,6 +1042,7 @@ int sim_control(struct sim *s, const char *json, size_t len, int64_t now_ms,
     }
     pthread_mutex_lock(&s->mu);
     int rc = ctl_secret(s, o, err, errlen) == 0 &&
+                     ctl_answers(s, o, err, errlen) == 0 &&
                      ctl_faults(s, o, now_ms, err, errlen) == 0 &&
                      ctl_down(s, o, now_ms, err, errlen) == 0 &&
                      ctl_fail_next(s, o, err, errlen) == 0
@@ -965,8 +1093,10 @@ int sim_stats(struct sim *s, struct buf *out)
     }
     buf_printf(out,
                "},\"dropped\":%" PRId64 ",\"http_errors\":%" PRId64
-               ",\"messages\":%" PRId64 ",\"max_inflight\":%" PRId64 "}\n",
-               s->dropped, s->http_errors, s->n_msglog, s->max_inflight);
+               ",\"garbled\":%" PRId64 ",\"messages\":%" PRId64
+               ",\"max_inflight\":%" PRId64 "}\n",
+               s->dropped, s->http_errors, s->garbled, s->n_msglog,
+               s->max_inflight);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
@@ -998,6 +1128,14 @@ void sim_reset(struct sim *s)
     s->force_code = 0;
     for (int i = 0; i < 8; i++)
         s->fail[i].count = 0;
+    s->garble.count = s->garbled = 0;
+    free(s->audit_reason);
+    s->audit_reason = NULL;
+    char *ok = strdup("success");
+    if (ok) {
+        free(s->success_msg);
+        s->success_msg = ok;
+    }
     s->down = 0;
     pthread_mutex_unlock(&s->mu);
 }

@@ -67,7 +67,10 @@ void sim_set_down(struct sim *s, int mode, int64_t until_ms);
  * http_error_rate, http_error_status, drop_rate, down ("refuse", "hang" or
  * "up"), down_ms, force_code + force_ms, fail_next {code, count, match},
  * fail_clear, secret (a new ServerSecret), users_add, users_remove, groups_add
- * {id: [members]}, groups_remove. 0, or -1 with err filled. */
+ * {id: [members]}, groups_remove, success_message (the Message of Code 0
+ * answers), audit_reason (moderation reasons' words; null: English),
+ * garble_next {count, match, body} (deliver, then answer 200 with body, not
+ * JSON). 0, or -1 with err filled. */
 int sim_control(struct sim *s, const char *json, size_t len, int64_t now_ms,
                 char *err, size_t errlen);
 /* GET /_sim/messages, /_sim/requests, /_sim/stats into out. */
