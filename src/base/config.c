@@ -1,4 +1,5 @@
 /* config.c - the settings table and its sources (file, environment). */
+#define _GNU_SOURCE /* memmem */
 #include "config.h"
 
 #include "fileio.h"
@@ -162,6 +163,136 @@ static const struct setting *find(const char *key)
     return NULL;
 }
 
+/* ZIMBRIDGE_ZIM_APP_ID for zim.app_id. */
+static void env_name(const char *key, char *out, size_t n)
+{
+    size_t j = (size_t)snprintf(out, n, "ZIMBRIDGE_");
+    for (size_t i = 0; key[i] && j + 1 < n; i++)
+        out[j++] = key[i] == '.' ? '_' : (char)toupper((unsigned char)key[i]);
+    out[j] = '\0';
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+static bool is_proto(const char *s, size_t n)
+{
+    return (n == 3 && (memcmp(s, "TCP", 3) == 0 || memcmp(s, "UDP", 3) == 0)) ||
+           (n == 4 && memcmp(s, "SCTP", 4) == 0);
+}
+
+static bool is_addr(const char *v, size_t vl)
+{
+    return vl > 0 && strspn(v, "0123456789abcdefABCDEF.:[]") == vl;
+}
+
+static bool is_url(const char *v)
+{
+    return strncmp(v, "tcp://", 6) == 0 || strncmp(v, "udp://", 6) == 0 ||
+           strncmp(v, "sctp://", 7) == 0;
+}
+
+/* The variables Kubernetes gives a pod for each Service of its namespace
+ * (enableServiceLinks, on by default): for a Service "zimbridge-metrics",
+ * ZIMBRIDGE_METRICS_SERVICE_HOST=10.0.0.7, ..._SERVICE_PORT=9464,
+ * ..._SERVICE_PORT_<NAME>=9464, ..._PORT=tcp://10.0.0.7:9464,
+ * ..._PORT_9464_TCP=tcp://10.0.0.7:9464 and its _PROTO, _PORT and _ADDR.
+ * Name and value must both have the shape, so a setting is never taken
+ * for one. */
+bool config_is_service_link(const char *name, size_t nl, const char *value)
+{
+    size_t vl = strlen(value);
+    if (ends_with(name, nl, "_SERVICE_HOST"))
+        return is_addr(value, vl);
+    if (ends_with(name, nl, "_SERVICE_PORT") ||
+        memmem(name, nl, "_SERVICE_PORT_", 14))
+        return all_digits(value, vl);
+    /* ..._PORT_<n>_<PROTO>, then nothing, _PROTO, _PORT or _ADDR. */
+    const char *p = NULL, *end = name + nl;
+    for (const char *q = name; (q = memmem(q, (size_t)(end - q), "_PORT_", 6));
+         q++)
+        p = q;
+    const char *num = p ? p + 6 : end;
+    const char *us = memchr(num, '_', (size_t)(end - num));
+    const char *proto = us ? us + 1 : end;
+    const char *us2 = memchr(proto, '_', (size_t)(end - proto));
+    if (p == NULL || us == NULL || !all_digits(num, (size_t)(us - num)) ||
+        !is_proto(proto, (size_t)((us2 ? us2 : end) - proto)))
+        return ends_with(name, nl, "_PORT") && is_url(value);
+    if (us2 == NULL)
+        return is_url(value);
+    const char *what = us2 + 1;
+    size_t wl = (size_t)(end - what);
+    if (wl == 5 && memcmp(what, "PROTO", 5) == 0)
+        return strcmp(value, "tcp") == 0 || strcmp(value, "udp") == 0 ||
+               strcmp(value, "sctp") == 0;
+    if (wl == 4 && memcmp(what, "PORT", 4) == 0)
+        return all_digits(value, vl);
+    if (wl == 4 && memcmp(what, "ADDR", 4) == 0)
+        return is_addr(value, vl);
+    return false;
+}
+
+/* Levenshtein distance of a[0..an) and b, for "did you mean". */
+static size_t distance(const char *a, size_t an, const char *b)
+{
+    size_t bn = strlen(b), row[160];
+    if (bn + 1 > sizeof(row) / sizeof(row[0]))
+        return SIZE_MAX;
+    for (size_t j = 0; j <= bn; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= an; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= bn; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[bn];
+}
+
+/* The setting whose key (env: its variable name) is nearest to name, if
+ * it is near enough to be a typo of it; NULL otherwise. */
+static const struct setting *nearest(const char *name, size_t nl, bool env)
+{
+    const struct setting *best = NULL;
+    size_t best_d = SIZE_MAX;
+    char buf[128];
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const char *k = settings[i].key;
+        if (env) {
+            env_name(k, buf, sizeof(buf));
+            k = buf;
+        }
+        size_t d = distance(name, nl, k);
+        if (d < best_d) {
+            best_d = d;
+            best = &settings[i];
+        }
+    }
+    return best_d <= 2 + nl / 8 ? best : NULL;
+}
+
 static void *field(struct config *cfg, const struct setting *s)
 {
     return (char *)cfg + s->off;
@@ -311,7 +442,12 @@ int config_set(struct config *cfg, const char *key, const char *value,
         return kafka_set(cfg, key + 6, value, err, errlen);
     const struct setting *s = find(key);
     if (s == NULL) {
-        snprintf(err, errlen, "unknown setting '%s'", key);
+        const struct setting *near = nearest(key, strlen(key), false);
+        if (near)
+            snprintf(err, errlen, "unknown setting '%s'; did you mean '%s'?",
+                     key, near->key);
+        else
+            snprintf(err, errlen, "unknown setting '%s'", key);
         return -1;
     }
     return set_one(cfg, s, value, err, errlen);
@@ -374,15 +510,6 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
     return rc;
 }
 
-/* ZIMBRIDGE_ZIM_APP_ID for zim.app_id. */
-static void env_name(const char *key, char *out, size_t n)
-{
-    size_t j = (size_t)snprintf(out, n, "ZIMBRIDGE_");
-    for (size_t i = 0; key[i] && j + 1 < n; i++)
-        out[j++] = key[i] == '.' ? '_' : (char)toupper((unsigned char)key[i]);
-    out[j] = '\0';
-}
-
 int config_load_env(struct config *cfg, char *const *env, char *err,
                     size_t errlen)
 {
@@ -399,6 +526,8 @@ int config_load_env(struct config *cfg, char *const *env, char *err,
             if (strlen(name) == nl && strncmp(name, e, nl) == 0)
                 key = settings[i].key;
         }
+        if (!key && config_is_service_link(e, nl, eq + 1))
+            continue; /* Kubernetes' doing, not the operator's */
         if (!key && nl > 16 && nl - 10 < sizeof(kafka_key) &&
             strncmp(e, "ZIMBRIDGE_KAFKA_", 16) == 0) {
             /* librdkafka property names use '.', never '_'. */
@@ -410,8 +539,17 @@ int config_load_env(struct config *cfg, char *const *env, char *err,
             key = kafka_key;
         }
         if (!key) {
-            snprintf(err, errlen, "environment: %.*s is not a setting", (int)nl,
-                     e);
+            const struct setting *near = nearest(e, nl, true);
+            if (near) {
+                env_name(near->key, name, sizeof(name));
+                snprintf(err, errlen,
+                         "environment: %.*s is not a setting; did you mean "
+                         "%s (%s)?",
+                         (int)nl, e, name, near->key);
+            } else {
+                snprintf(err, errlen, "environment: %.*s is not a setting",
+                         (int)nl, e);
+            }
             return -1;
         }
         if (config_set(cfg, key, eq + 1, why, sizeof(why)) == -1) {

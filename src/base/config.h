@@ -94,9 +94,16 @@ int config_load_file(struct config *cfg, const char *path, char *err,
 /* The same from an open stream; path names it in errors. */
 int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
                        size_t errlen);
-/* Applies every ZIMBRIDGE_* variable of env (NULL-terminated). 0 or -1. */
+/* Applies every ZIMBRIDGE_* variable of env (NULL-terminated), but the
+ * service links Kubernetes adds (config_is_service_link). An unknown name
+ * fails, naming the nearest setting when it looks like a typo of one.
+ * 0 or -1. */
 int config_load_env(struct config *cfg, char *const *env, char *err,
                     size_t errlen);
+/* True if the variable name[0..nl) = value is one Kubernetes injects for
+ * a Service (<SVC>_SERVICE_HOST, <SVC>_SERVICE_PORT[_<NAME>], <SVC>_PORT,
+ * <SVC>_PORT_<n>_<PROTO>[_PROTO|_PORT|_ADDR]), by name and value shape. */
+bool config_is_service_link(const char *name, size_t nl, const char *value);
 /* Checks what the bridge needs to run (required keys, the secret, the
  * endpoint's scheme) and reads zim.server_secret_file. 0 or -1. */
 int config_finish(struct config *cfg, char *err, size_t errlen);

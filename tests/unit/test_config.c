@@ -96,6 +96,76 @@ static void test_file_env_and_dump(void **s)
     unlink(path);
 }
 
+/* Kubernetes gives every pod variables for each Service in its namespace:
+ * the chart's own "zimbridge-metrics" (and a "zimbridge-kafka" someone
+ * else runs) must not stop the bridge. A typo of a real setting still
+ * does, naming the setting meant. */
+static void test_env_service_links(void **s)
+{
+    (void)s;
+    struct config cfg;
+    char err[512];
+    char *env[] = {"ZIMBRIDGE_METRICS_SERVICE_HOST=10.96.12.7",
+                   "ZIMBRIDGE_METRICS_SERVICE_PORT=9464",
+                   "ZIMBRIDGE_METRICS_SERVICE_PORT_METRICS=9464",
+                   "ZIMBRIDGE_METRICS_PORT=tcp://10.96.12.7:9464",
+                   "ZIMBRIDGE_METRICS_PORT_9464_TCP=tcp://10.96.12.7:9464",
+                   "ZIMBRIDGE_METRICS_PORT_9464_TCP_PROTO=tcp",
+                   "ZIMBRIDGE_METRICS_PORT_9464_TCP_PORT=9464",
+                   "ZIMBRIDGE_METRICS_PORT_9464_TCP_ADDR=10.96.12.7",
+                   "ZIMBRIDGE_SERVICE_HOST=fd00::7",
+                   "ZIMBRIDGE_PORT=udp://[fd00::7]:53",
+                   "ZIMBRIDGE_PORT_53_UDP_PROTO=udp",
+                   "ZIMBRIDGE_KAFKA_SERVICE_HOST=10.0.0.9",
+                   "ZIMBRIDGE_KAFKA_PORT_9092_SCTP=sctp://10.0.0.9:9092",
+                   "ZIMBRIDGE_ZIM_APP_ID=77",
+                   NULL};
+    config_init(&cfg);
+    if (config_load_env(&cfg, env, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(cfg.app_id, 77);
+    assert_int_equal(cfg.n_kafka, 5); /* the defaults only */
+    config_free(&cfg);
+    /* The shape is the value's too: these are settings gone wrong. */
+    static const char *const not_links[] = {
+        "ZIMBRIDGE_METRICS_PORT=9464",            /* not a URL */
+        "ZIMBRIDGE_METRICS_SERVICE_HOST=my host", /* not an address */
+        "ZIMBRIDGE_METRICS_PORT_X_TCP=tcp://1.2.3.4:5",
+        "ZIMBRIDGE_METRICS_PORT_9464_HTTP=tcp://1.2.3.4:5",
+        "ZIMBRIDGE_METRICS_SERVICE_PORT=http",
+    };
+    for (size_t i = 0; i < sizeof(not_links) / sizeof(not_links[0]); i++) {
+        char *one[] = {(char *)not_links[i], NULL};
+        config_init(&cfg);
+        if (config_load_env(&cfg, one, err, sizeof(err)) != -1)
+            fail_msg("%s accepted", not_links[i]);
+        config_free(&cfg);
+    }
+    /* A typo names the nearest setting. */
+    static const struct {
+        const char *var, *want;
+    } typos[] = {
+        {"ZIMBRIDGE_ZIM_APP_IDD=1", "did you mean ZIMBRIDGE_ZIM_APP_ID "
+                                    "(zim.app_id)?"},
+        {"ZIMBRIDGE_TOPIC_PEER=x", "did you mean ZIMBRIDGE_TOPICS_PEER"},
+        {"ZIMBRIDGE_HTTP_MAX_INFLIGTH=9", "ZIMBRIDGE_HTTP_MAX_INFLIGHT"},
+        {"ZIMBRIDGE_WHATEVER_ELSE_ENTIRELY=1", "is not a setting"},
+    };
+    for (size_t i = 0; i < sizeof(typos) / sizeof(typos[0]); i++) {
+        char *one[] = {(char *)typos[i].var, NULL};
+        config_init(&cfg);
+        assert_int_equal(config_load_env(&cfg, one, err, sizeof(err)), -1);
+        if (strstr(err, typos[i].want) == NULL)
+            fail_msg("%s: '%s'", typos[i].var, err);
+        config_free(&cfg);
+    }
+    config_init(&cfg);
+    assert_int_equal(config_set(&cfg, "zim.app_idd", "1", err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "did you mean 'zim.app_id'?"));
+    config_free(&cfg);
+}
+
 static void test_finish_requires(void **s)
 {
     (void)s;
@@ -137,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_ranges),
         cmocka_unit_test(test_file_env_and_dump),
         cmocka_unit_test(test_finish_requires),
+        cmocka_unit_test(test_env_service_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
