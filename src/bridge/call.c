@@ -11,7 +11,9 @@ void call_reset(struct call *c, enum event_kind kind)
 {
     c->kind = kind;
     c->n_jobs = 0;
-    c->pc.n = 0;
+    /* A reused call keeps nothing of its last recipients: its body is
+     * built from these. */
+    memset(&c->pc, 0, sizeof(c->pc));
     c->whole = false;
     c->sent_ms = 0;
     if (c->body.limit == 0)
@@ -34,11 +36,12 @@ static const char *const *part_ids(const struct job *j)
 bool call_add(struct call *c, struct job *j)
 {
     if (c->n_jobs == 0) {
+        /* Its part's recipients, each once (validation refuses an event
+         * that names a user twice): never a count without its IDs. */
+        if (j->n_to && !pack_add(&c->pc, part_ids(j), j->chunk_n))
+            return false;
         c->jobs[c->n_jobs++] = j;
         c->whole = j->chunk_off == 0 && j->chunk_n == j->n_to;
-        /* A first event naming someone twice goes whole, alone. */
-        if (j->n_to && !pack_add(&c->pc, part_ids(j), j->chunk_n))
-            c->pc.n = PACK_MAX_RECIPIENTS;
         return true;
     }
     const struct job *first = c->jobs[0];

@@ -31,9 +31,11 @@ struct call {
 void call_reset(struct call *c, enum event_kind kind);
 void call_free(struct call *c); /* its memory; NULL: no-op */
 
-/* Adds j's next part (job.h: chunk_off, chunk_n). The first job always
- * goes; another only if its request but ToUserId equals the first's byte
- * for byte and its recipients fit and are new to the call. */
+/* Adds j's next part (job.h: chunk_off, chunk_n). The first job goes if
+ * its part names each recipient once (false otherwise: then the call is
+ * empty and must not be sent); another only if its request but ToUserId
+ * equals the first's byte for byte and its recipients fit and are new to
+ * the call. */
 bool call_add(struct call *c, struct job *j);
 /* The body to send and its length. -1 if it could not be built (it would
  * be larger than a record: cannot be, as parts are bounded). */

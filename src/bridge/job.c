@@ -56,7 +56,8 @@ void job_destroy(struct job_pool *pool, struct job *job)
         if (job->out[i].hdrs)
             rd_kafka_headers_destroy(job->out[i].hdrs);
     }
-    rd_kafka_message_destroy(job->rkm);
+    if (job->rkm) /* NULL only in tests that made their own record */
+        rd_kafka_message_destroy(job->rkm);
     if (pool && pool->n < pool->max) {
         job->next = pool->head;
         pool->head = job;

@@ -14,6 +14,7 @@
 #include "pack.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,7 +203,20 @@ static struct call *make_call(struct service *s, enum event_kind a, int64_t now,
         service_requeue(s, j);
         return NULL;
     }
-    call_add(c, j);
+    if (!call_add(c, j)) {
+        /* Its part names a user twice: validation refuses such events,
+         * so this is a bug; the event is failed, never sent. */
+        call_put(s, c);
+        j->verr.code = ZIM_CODE_BAD_PARAM;
+        snprintf(j->verr.field, sizeof(j->verr.field), "ToUserId");
+        snprintf(j->verr.message, sizeof(j->verr.message),
+                 "no call could be built: a recipient is named twice");
+        log_error("no call could be built for offset=%" PRId64
+                  ": a recipient is named twice",
+                  j->rkm->offset);
+        service_finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
+        return NULL;
+    }
     if (j->sn.group && s->cfg->pack_enabled)
         pack_more(s, c, j);
     int64_t until = j->received_ms + s->cfg->pack_linger_ms;
