@@ -105,6 +105,14 @@ func checkHardened(t *testing.T, dep *appsv1.Deployment) {
 	if *dep.Spec.Template.Spec.TerminationGracePeriodSeconds*1000 <= 20000+5000 {
 		t.Fatal("terminationGracePeriodSeconds too short for shutdown.drain_ms")
 	}
+	// The image's entrypoint is zimbridge: the command comes first.
+	if len(c.Args) == 0 || c.Args[0] != "run" {
+		t.Fatalf("args must start with the command run: %v", c.Args)
+	}
+	// Kubernetes' <SERVICE>_PORT variables are not settings.
+	if el := dep.Spec.Template.Spec.EnableServiceLinks; el == nil || *el {
+		t.Fatal("enableServiceLinks must be false")
+	}
 }
 
 func TestHelmDefaults(t *testing.T) {
@@ -147,7 +155,7 @@ func TestHelmEverythingOn(t *testing.T) {
 	checkHardened(t, dep)
 	checkSecretsAreFiles(t, dep, objs["ConfigMap"])
 	c := dep.Spec.Template.Spec.Containers[0]
-	if strings.Join(c.Args, " ") != "--config /etc/zimbridge/zimbridge.conf" {
+	if strings.Join(c.Args, " ") != "run --config /etc/zimbridge/zimbridge.conf" {
 		t.Fatalf("args %v", c.Args)
 	}
 	vols := map[string]corev1.Volume{}

@@ -151,6 +151,12 @@ func TestOverlayRendersAndDecodes(t *testing.T) {
 	if *dep.Spec.Template.Spec.TerminationGracePeriodSeconds*1000 <= 20000+5000 {
 		t.Fatal("terminationGracePeriodSeconds too short for shutdown.drain_ms")
 	}
+	if len(c.Args) == 0 || c.Args[0] != "run" {
+		t.Fatalf("args must start with the command run (the entrypoint is zimbridge): %v", c.Args)
+	}
+	if el := dep.Spec.Template.Spec.EnableServiceLinks; el == nil || *el {
+		t.Fatal("enableServiceLinks must be false")
+	}
 }
 
 // Every dashboard query uses metrics the bridge exports.

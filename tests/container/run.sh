@@ -34,38 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Podman settings for this machine: runc, rlimits it allows.
-cat >"$work/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-CONF
-export CONTAINERS_CONF=$work/containers.conf
-
-# The base image, Debian 13 made once from Debian's packages and cached.
-base=docker.io/library/debian:trixie-slim
-if ! podman image exists "$base"; then
-    tarball=$ZB_CACHE/debian-trixie-minbase.tar
-    if [ ! -f "$tarball" ]; then
-        # The mirror apt uses: deb822 "URIs:" lines or one-line "deb" ones.
-        mirror=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-            sed -nE 's/^URIs:[[:space:]]*([^[:space:]]+).*/\1/p; s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+).*/\2/p' |
-            grep -E '/debian/?$' | head -n 1 || true)
-        mirror=${mirror:-http://deb.debian.org/debian}
-        root=$work/rootfs
-        debootstrap --variant=minbase trixie "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-            { tail -20 "$work/debootstrap.log"; exit 1; }
-        # What debootstrap downloaded is not part of an image.
-        rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-        mkdir -p "$ZB_CACHE"
-        tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-        rm -rf "$root"
-    fi
-    podman import "$tarball" localhost/debian-minbase:trixie >/dev/null
-    podman tag localhost/debian-minbase:trixie "$base"
-fi
+zb_podman_env
+zb_trixie_base
 
 t0=$(date +%s)
 podman build --pull=never -q -t localhost/zimbridge:test -f "$ZB_SOURCE_DIR/docker/Dockerfile" "$ZB_SOURCE_DIR" >"$work/build.log" 2>&1 ||
@@ -73,11 +43,12 @@ podman build --pull=never -q -t localhost/zimbridge:test -f "$ZB_SOURCE_DIR/dock
 check "image builds (in $(( $(date +%s) - t0 )) s)" podman image exists localhost/zimbridge:test
 user=$(podman image inspect localhost/zimbridge:test --format '{{.Config.User}}')
 check "image runs as 65532" [ "$user" = "65532:65532" ]
-entry=$(podman image inspect localhost/zimbridge:test --format '{{json .Config.Entrypoint}}')
-check "entrypoint is zimbridge run" [ "$entry" = '["zimbridge","run"]' ]
+entry=$(podman image inspect localhost/zimbridge:test --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}')
+check "entrypoint is zimbridge, command run" [ "$entry" = '["zimbridge"] ["run"]' ]
 size=$(podman image inspect localhost/zimbridge:test --format '{{.Size}}')
+# The command is the entrypoint's argument, as operators expect.
 versions=$(podman run --rm --read-only --cap-drop ALL --user 65532:65532 \
-    --entrypoint zimbridge localhost/zimbridge:test --version)
+    localhost/zimbridge:test --version)
 echo "image: $(( size / 1024 / 1024 )) MiB; --version:"
 sed 's/^/  /' <<<"$versions"
 rdk=$(sed -n 's/^librdkafka //p' <<<"$versions")
