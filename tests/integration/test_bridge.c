@@ -319,7 +319,7 @@ static void test_mixed_5000(void **state)
     testenv_zimsim_start(&zs, "u1 u2 u3", NULL, no_quota);
     testenv_topics(&t, 6);
     rd_kafka_t *p = testenv_producer();
-    char key[32], val[512];
+    char key[32], val[2048];
     int want_dlq = 0, want_deliveries = 0;
     for (int i = 0; i < N; i++) {
         snprintf(key, sizeof(key), "k%d", i % 500);
@@ -329,16 +329,16 @@ static void test_mixed_5000(void **state)
             snprintf(val, sizeof(val),
                      "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
                      "\"MessageType\":1,\"Priority\":7,\"MessageBody\":"
-                     "{\"Message\":\"evt-%d.\"}}",
-                     i);
+                     "{\"Message\":\"evt-%d. %s\"}}",
+                     i, testenv_chat_text(i));
             want_dlq++;
             break;
         case 8: /* partial */
             snprintf(val, sizeof(val),
                      "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\",\"ghost\"],"
                      "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
-                     "{\"Message\":\"evt-%d.\"}}",
-                     i);
+                     "{\"Message\":\"evt-%d. %s\"}}",
+                     i, testenv_chat_text(i));
             want_dlq++;
             want_deliveries++;
             break;
@@ -347,24 +347,24 @@ static void test_mixed_5000(void **state)
             snprintf(val, sizeof(val),
                      "{\"FromUserId\":\"u1\",\"GroupId\":\"g%d\","
                      "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
-                     "{\"Message\":\"evt-%d.\"}}",
-                     i % 7, i);
+                     "{\"Message\":\"evt-%d. %s\"}}",
+                     i % 7, i, testenv_chat_text(i));
             want_deliveries++;
             break;
         case 9:
             topic = t.broadcast;
             snprintf(val, sizeof(val),
                      "{\"FromUserId\":\"u1\",\"MessageType\":1,"
-                     "\"MessageBody\":{\"Message\":\"evt-%d.\"}}",
-                     i);
+                     "\"MessageBody\":{\"Message\":\"evt-%d. %s\"}}",
+                     i, testenv_chat_text(i));
             want_deliveries++;
             break;
         default:
             snprintf(val, sizeof(val),
                      "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u%d\"],"
                      "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
-                     "{\"Message\":\"evt-%d.\"}}",
-                     2 + i % 2, i);
+                     "{\"Message\":\"evt-%d. %s\"}}",
+                     2 + i % 2, i, testenv_chat_text(i));
             want_deliveries++;
         }
         testenv_produce(p, topic, key, val, NULL);

@@ -28,8 +28,10 @@ static const struct {
     {"not-json", "", "900000001"},
     {"binary", "", "900000001"},
     {"too-large", "", "900000001"},
-    {"too-deep", "", "900000001"},
-    {"bad-utf8", "", "900000001"},
+    /* Where it is 16 deep, and the field holding the invalid UTF-8. */
+    {"too-deep", "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]",
+     "900000001"},
+    {"bad-utf8", "MessageBody.Message", "900000001"},
     {"dup-key", "ToUserId", "900000001"},
     {"nul-id", "FromUserId", "660000002"},
     {"crlf-id", "ToUserId[0]", "660000002"},
@@ -130,7 +132,7 @@ static void test_hostile_records(void **state)
         for (size_t k = 0; k < replies.n; k++) {
             if (strcmp(replies.v[k].key, bad[i].key) != 0)
                 continue;
-            char want[64];
+            char want[128];
             snprintf(want, sizeof(want), "\"field\":\"%s\"", bad[i].field);
             assert_non_null(strstr(replies.v[k].value, want));
         }

@@ -2,6 +2,8 @@
 /* testenv.c - shared integration-test helpers. */
 #include "testenv.h"
 
+#include "corpus.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -739,21 +741,43 @@ long testenv_rss_kb(pid_t pid)
     return kb;
 }
 
-void testenv_produce_peers(const char *topic, int from, int to, int keys,
-                           const char *marker)
+const char *testenv_chat_text(int i)
 {
-    rd_kafka_t *p = testenv_producer();
-    char key[32], val[256];
+    static struct corpus c;
+    static char(*esc)[1024];
+    static size_t n;
+    if (esc == NULL) {
+        corpus_load(&c);
+        esc = calloc(c.n, sizeof(*esc));
+        assert_non_null(esc);
+        for (size_t k = 0; k < c.n; k++)
+            if (c.v[k].valid)
+                corpus_json_escape(&c.v[k], esc[n++], sizeof(esc[0]));
+    }
+    return esc[(size_t)i % n];
+}
+
+void testenv_produce_peers_with(rd_kafka_t *p, const char *topic, int from,
+                                int to, int keys, const char *marker)
+{
+    char key[32], val[2048];
     for (int i = from; i < to; i++) {
         snprintf(key, sizeof(key), "k%d", i % keys);
         snprintf(val, sizeof(val),
                  "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],"
                  "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
-                 "{\"Message\":\"%s%d.\"}}",
-                 marker, i);
+                 "{\"Message\":\"%s%d. %s\"}}",
+                 marker, i, testenv_chat_text(i));
         testenv_produce(p, topic, key, val, NULL);
     }
     testenv_flush(p);
+}
+
+void testenv_produce_peers(const char *topic, int from, int to, int keys,
+                           const char *marker)
+{
+    rd_kafka_t *p = testenv_producer();
+    testenv_produce_peers_with(p, topic, from, to, keys, marker);
     rd_kafka_destroy(p);
 }
 

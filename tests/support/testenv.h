@@ -123,10 +123,16 @@ void testenv_produce(rd_kafka_t *p, const char *topic, const char *key,
                      const char *value, const char *const *headers);
 void testenv_flush(rd_kafka_t *p);
 /* Produces peer events i = from..to-1 (u1 -> u2) to topic, keyed
- * "k<i % keys>", with the text "<marker><i>." (see
- * testenv_count_markers()), and flushes. */
+ * "k<i % keys>", with the text "<marker><i>. " and a text of the
+ * multilingual corpus (see testenv_count_markers()), and flushes. */
 void testenv_produce_peers(const char *topic, int from, int to, int keys,
                            const char *marker);
+/* The same with the caller's producer (kept across paced batches). */
+void testenv_produce_peers_with(rd_kafka_t *p, const char *topic, int from,
+                                int to, int keys, const char *marker);
+/* Chat text i (any i) of the multilingual corpus, escaped for the inside
+ * of a JSON string: test traffic is never all ASCII. */
+const char *testenv_chat_text(int i);
 /* Sum over the topic's partitions of (end offset - committed offset) for
  * group; 0 means every record is committed. */
 int64_t testenv_uncommitted(const char *group, const char *topic);
