@@ -7,8 +7,9 @@
 # scripts/setup installs it. It checks:
 # - the image builds on Debian 13 and says which libraries it runs with;
 # - SASL/PLAIN, SASL/SCRAM-SHA-256 and SASL/OAUTHBEARER (an unsecured JWT,
-#   the broker's unsecured validator) over TLS each deliver events end to
-#   end, the password read from a mounted file;
+#   the broker's unsecured validator) over TLS each deliver the
+#   multilingual corpus end to end, byte for byte, the password read from
+#   a mounted file;
 # - SIGTERM stops it cleanly as PID 1; the logs are JSON and hold no
 #   password or secret; dockerfilelint passes.
 set -euo pipefail
@@ -85,6 +86,9 @@ chmod 644 "$work/secret"
 sim_pid=$!
 for _ in $(seq 1 50); do [ -s "$work/sim.url" ] && break; sleep 0.1; done
 
+corpus=$ZB_SOURCE_DIR/tests/support/corpus_events.py
+n_corpus=$("$corpus" count)
+
 # One run of the image as USER with MECHANISM (extra -e settings after):
 # its own topics and group, rights for exactly those, 20 events.
 run_image() {
@@ -126,15 +130,20 @@ run_image() {
         sleep 0.2
     done
     check "$name: /readyz turns ready" [ "$ready" = yes ]
-    for i in $(seq 1 20); do
-        printf 'k%d|{"FromUserId":"u1","ToUserId":["u2"],"MessageType":1,"Priority":1,"MessageBody":{"Message":"%s%d"}}\n' "$i" "$name" "$i"
-    done | kcat -P -b "$boot" -t "$pfx.peer" -K '|'
+    # Chat text as users write it: the multilingual corpus, one event per
+    # text (json-c 0.18 in the image once refused every non-ASCII byte).
+    "$corpus" events "ct-$name" | kcat -P -b "$boot" -t "$pfx.peer" -K '|'
     for _ in $(seq 1 150); do
         n=$(kcat -C -b "$boot" -t "$pfx.reply" -e -q -f '%s\n' 2>/dev/null | grep -c '"status":"sent"' || true)
-        [ "$n" -ge 20 ] && break
+        [ "$n" -ge "$n_corpus" ] && break
         sleep 0.2
     done
-    check "$name over TLS: 20 events delivered end to end" [ "$n" -eq 20 ]
+    check "$name over TLS: $n_corpus multilingual events delivered end to end" [ "$n" -eq "$n_corpus" ]
+    dlq=$(kcat -C -b "$boot" -t "$pfx.dlq" -e -q -f '%s\n' 2>/dev/null | grep -c . || true)
+    check "$name: no event dead-lettered" [ "$dlq" -eq 0 ]
+    curl -sf "$(head -n 1 "$work/sim.url")/_sim/messages" >"$work/messages"
+    check "$name: ZIM received each text once, byte for byte" \
+        "$corpus" check "ct-$name" "$work/messages"
     podman stop -t 20 "$cid" >/dev/null
     check "$name: SIGTERM, clean exit 0 as PID 1" [ "$(podman inspect "$cid" --format '{{.State.ExitCode}}')" = 0 ]
     podman logs "$cid" >"$work/$name.log" 2>&1
