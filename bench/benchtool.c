@@ -19,8 +19,10 @@
  *       reads N reply records; prints p50/p99/p99.9 (ms) of the input
  *       record's timestamp -> the reply record's timestamp as JSON,
  *       leaving out inputs older than SINCE_MS (Unix ms: a warm-up). */
+#include "buf.h"
 #include "clock.h"
 
+#include <json-c/json.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,13 +68,51 @@ static void put(rd_kafka_t *rk, const char *topic, const char *key,
         rd_kafka_poll(rk, 10);
 }
 
+/* The chat text of the multilingual test corpus, each escaped for the
+ * inside of a JSON string: the benchmark's messages are what users write
+ * (Chinese, Arabic, emoji...), not ASCII alone. */
+#define MAX_TEXTS 64
+static char texts[MAX_TEXTS][1024];
+static size_t n_texts;
+
+static void load_texts(void)
+{
+    FILE *f = fopen(ZB_CORPUS, "r");
+    char line[8192];
+    if (f == NULL) {
+        fprintf(stderr, "benchtool: cannot open %s\n", ZB_CORPUS);
+        exit(2);
+    }
+    while (n_texts < MAX_TEXTS && fgets(line, sizeof(line), f)) {
+        struct json_object *o = json_tokener_parse(line), *t = NULL;
+        if (json_object_object_get_ex(o, "text", &t)) {
+            struct buf b;
+            buf_init(&b, sizeof(texts[0]) - 1);
+            buf_json_str(&b, json_object_get_string(t),
+                         (size_t)json_object_get_string_len(t));
+            if (!buf_failed(&b) && b.len > 2) { /* without the quotes */
+                memcpy(texts[n_texts], b.data + 1, b.len - 2);
+                texts[n_texts++][b.len - 2] = '\0';
+            }
+            buf_free(&b);
+        }
+        json_object_put(o);
+    }
+    fclose(f);
+    if (n_texts == 0) {
+        fprintf(stderr, "benchtool: no texts in %s\n", ZB_CORPUS);
+        exit(2);
+    }
+}
+
 static int produce(const char *boot, const char *topic, long n, long keys,
                    double rate)
 {
     /* Paced runs measure latency: send each event at once, no batching. */
     rd_kafka_t *rk =
         client(RD_KAFKA_PRODUCER, boot, NULL, rate > 0 ? "0" : "20");
-    char key[32], val[512];
+    char key[32], val[2048];
+    load_texts();
     int64_t t0 = clock_mono_us();
     for (long i = 0; i < n; i++) {
         if (rate > 0) {
@@ -86,8 +126,9 @@ static int produce(const char *boot, const char *topic, long n, long keys,
             val, sizeof(val),
             "{\"FromUserId\":\"bench_sender\",\"ToUserId\":[\"user_%ld\"],"
             "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
-            "\"seq=%ld t=%lld benchmark message of a typical size\"}}",
-            i % keys, i, (long long)clock_wall_us());
+            "\"seq=%ld t=%lld %s\"}}",
+            i % keys, i, (long long)clock_wall_us(),
+            texts[(size_t)i % n_texts]);
         put(rk, topic, key, val, (size_t)len);
         rd_kafka_poll(rk, 0);
     }
@@ -106,8 +147,8 @@ static int fanout(const char *boot, const char *topic, long n)
             val, sizeof(val),
             "{\"FromUserId\":\"notice-bot\",\"ToUserId\":[\"user_%ld\"],"
             "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
-            "\"Scheduled maintenance tonight at 02:00 UTC: expect a short "
-            "interruption\"}}",
+            "\"Scheduled maintenance tonight at 02:00 UTC / "
+            "今晚 02:00 (UTC) 系统维护，服务将短暂中断 🔧\"}}",
             i);
         put(rk, topic, key, val, (size_t)len);
     }
@@ -251,9 +292,13 @@ static int dups(const char *path)
     size_t cap = 1 << 16, n = 0;
     char **ids = malloc(cap * sizeof(*ids)), line[8192];
     while (fgets(line, sizeof(line), f)) {
-        const char *s = strstr(line, "seq="), *e = s ? strstr(s, " bench") : 0;
+        /* An event is "seq=<n> t=<us>": the id ends with t's digits. */
+        const char *s = strstr(line, "seq="), *e = s ? strstr(s, " t=") : 0;
         if (s == NULL || e == NULL)
             continue;
+        e += 3;
+        while (*e >= '0' && *e <= '9')
+            e++;
         if (n == cap)
             ids = realloc(ids, (cap *= 2) * sizeof(*ids));
         ids[n++] = strndup(s, (size_t)(e - s));
