@@ -172,6 +172,12 @@ run_image oauthbearer zimoauth OAUTHBEARER \
     -e ZIMBRIDGE_KAFKA_ENABLE_SASL_OAUTHBEARER_UNSECURE_JWT=true \
     -e ZIMBRIDGE_KAFKA_SASL_OAUTHBEARER_CONFIG="principal=zimoauth"
 
+# Every FROM is an earlier stage or an image pinned by tag or digest (the
+# check dockerfilelint makes, which cannot tell a stage from an image).
+untagged=$(awk 'toupper($1) == "FROM" {
+        if (!($2 in stage) && $2 != "scratch" && $2 !~ /[:@]/) print $2
+        if (toupper($3) == "AS") stage[$4] = 1 }' "$ZB_SOURCE_DIR/docker/Dockerfile")
+check "every base image has a tag or digest${untagged:+: not $untagged}" [ -z "$untagged" ]
 if command -v npx >/dev/null; then
     lint=0
     npx --yes dockerfilelint@1.8.0 "$ZB_SOURCE_DIR/docker/Dockerfile" >"$work/lint.log" 2>&1 || lint=$?
