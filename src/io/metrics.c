@@ -22,7 +22,10 @@ static const double buckets_ms[] = {1,   2.5, 5,    10,   25,   50,   100,
 #define N_BUCKETS (sizeof(buckets_ms) / sizeof(buckets_ms[0]))
 static const double buckets_rcpt[] = {1, 2, 5, 10, 20, 50, 100};
 #define N_RCPT (sizeof(buckets_rcpt) / sizeof(buckets_rcpt[0]))
-static const char *const statuses[] = {"sent", "partial", "rejected", "failed"};
+/* outcome_status()'s words; the last is for any other. */
+static const char *const statuses[] = {"sent", "partial", "rejected", "unknown",
+                                       "failed"};
+#define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]))
 
 struct outcome_row {
     int kind, status;
@@ -97,8 +100,8 @@ void metrics_consumed(struct metrics *m, int role)
 void metrics_outcome(struct metrics *m, int kind, const char *status,
                      int64_t code)
 {
-    int st = 3;
-    for (int i = 0; i < 4; i++)
+    int st = (int)N_STATUSES - 1;
+    for (int i = 0; i < (int)N_STATUSES; i++)
         if (strcmp(statuses[i], status) == 0)
             st = i;
     size_t n = atomic_load(&m->n_outcomes);

@@ -103,6 +103,15 @@ static void test_served_while_updated(void **state)
     struct buf b;
     buf_init(&b, 1 << 20);
     metrics_breaker(m, false);
+    /* Each status under its own name: "may have been sent" is no
+     * "failed". */
+    metrics_outcome(m, 2, "unknown", 900000012);
+    metrics_outcome(m, 0, "failed", 660500002);
+    assert_int_equal(get(r.port, "/metrics", &b), 200);
+    assert_non_null(strstr(b.data, "action=\"SendMessageToAllUsers\","
+                                   "status=\"unknown\",code=\"900000012\"} 1"));
+    assert_non_null(strstr(b.data, "action=\"SendPeerMessage\",status="
+                                   "\"failed\",code=\"660500002\"} 1"));
     assert_int_equal(get(r.port, "/readyz", &b), 200);
     assert_int_equal(get(r.port, "/healthz", &b), 200);
     assert_int_equal(get(r.port, "/metrics", &b), 200);
