@@ -20,8 +20,9 @@ static const char usage[] =
     "usage: zimsim --app-id N --secret-file F [options]\n"
     "\n"
     "Simulates the ZEGOCLOUD ZIM server API (SendPeerMessage,\n"
-    "SendGroupMessage, SendMessageToAllUsers) over HTTP or HTTPS. The first\n"
-    "line on stdout is the base URL. SIGTERM or SIGINT stops it.\n"
+    "SendGroupMessage, SendMessageToAllUsers, SendRoomMessage) over HTTP or\n"
+    "HTTPS. The first line on stdout is the base URL. SIGTERM or SIGINT\n"
+    "stops it.\n"
     "\n"
     "  --listen HOST:PORT        address (default 127.0.0.1:0, a free port)\n"
     "  --app-id N                the AppId requests must carry (required)\n"
@@ -30,10 +31,14 @@ static const char usage[] =
     "                            (default: every user exists)\n"
     "  --groups F                groups, 'groupid: member member ...'\n"
     "                            (default: every group exists)\n"
+    "  --rooms F                 rooms, 'roomid' or 'roomid: user1,user2'\n"
+    "                            (the users online in it; default: every\n"
+    "                            room exists, every user is online in it)\n"
     "  --banned-words F          words failing moderation (AuditInfos)\n"
     "  --qps-peer N              SendPeerMessage limit/s (20; 0 = off)\n"
     "  --qps-group N             SendGroupMessage limit/s (10; 0 = off)\n"
     "  --qps-broadcast N         SendMessageToAllUsers limit/s (1; 0 = off)\n"
+    "  --qps-room N              SendRoomMessage limit/s (10; 0 = off)\n"
     "  --broadcast-daily N       broadcasts per window (100; 0 = off)\n"
     "  --broadcast-window-ms N   the broadcast window (86400000 = 24 h)\n"
     "  --max-message-bytes N     Message limit (2048)\n"
@@ -53,7 +58,8 @@ static const char usage[] =
     "jitter_ms, busy_rate, http_error_rate, http_error_status, drop_rate,\n"
     "down refuse|hang|up with down_ms, force_code with force_ms,\n"
     "fail_next {code,count,match}, fail_clear, secret, users_add,\n"
-    "users_remove, groups_add, success_message and audit_reason (the words\n"
+    "users_remove, groups_add, rooms_add {id: [online users] or null},\n"
+    "success_message and audit_reason (the words\n"
     "of answers, in any language), garble_next {count,match,body}: deliver,\n"
     "then answer 200 with body instead of JSON).\n";
 
@@ -90,10 +96,12 @@ static const struct flag flags[] = {
     {"secret-file", F_STR, 0, 0, A(secret_file)},
     {"users", F_STR, 0, 0, A(so.users_file)},
     {"groups", F_STR, 0, 0, A(so.groups_file)},
+    {"rooms", F_STR, 0, 0, A(so.rooms_file)},
     {"banned-words", F_STR, 0, 0, A(so.banned_file)},
-    {"qps-peer", F_DBL, 0, 1e6, A(so.qps[0])},
-    {"qps-group", F_DBL, 0, 1e6, A(so.qps[1])},
-    {"qps-broadcast", F_DBL, 0, 1e6, A(so.qps[2])},
+    {"qps-peer", F_DBL, 0, 1e6, A(so.qps[EVENT_PEER])},
+    {"qps-group", F_DBL, 0, 1e6, A(so.qps[EVENT_GROUP])},
+    {"qps-broadcast", F_DBL, 0, 1e6, A(so.qps[EVENT_BROADCAST])},
+    {"qps-room", F_DBL, 0, 1e6, A(so.qps[EVENT_ROOM])},
     {"broadcast-daily", F_I64, 0, 1e7, A(so.broadcast_daily)},
     {"broadcast-window-ms", F_I64, 1, 1e10, A(so.broadcast_window_ms)},
     {"max-message-bytes", F_I64, 1, 1 << 20, A(so.max_message_bytes)},
@@ -210,7 +218,10 @@ static int serve(struct sim *s, const struct args *a, const char *cert,
 int main(int argc, char **argv)
 {
     struct args a = {
-        .so = {.qps = {20, 10, 1},
+        .so = {.qps = {[EVENT_PEER] = 20,
+                       [EVENT_GROUP] = 10,
+                       [EVENT_BROADCAST] = 1,
+                       [EVENT_ROOM] = 10},
                .broadcast_daily = 100,
                .broadcast_window_ms = 86400000,
                .max_message_bytes = 2048,

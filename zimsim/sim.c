@@ -17,7 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { A_PEER = 0, A_GROUP, A_BROADCAST, A_OTHER, A_COUNT };
+/* The actions by event_kind's numbers, and a slot for any other. */
+enum {
+    A_PEER = EVENT_PEER,
+    A_GROUP = EVENT_GROUP,
+    A_BROADCAST = EVENT_BROADCAST,
+    A_ROOM = EVENT_ROOM,
+    A_OTHER = ZB_ACTION_COUNT,
+    A_COUNT
+};
 
 /* Timestamps of the last cap admitted calls: a call is admitted when fewer
  * than cap calls happened in the trailing window. This is the strictest
@@ -41,10 +49,12 @@ struct sim {
     char *secret;
     struct json_object *users;  /* set (keys); NULL: everyone exists */
     struct json_object *groups; /* id -> members; NULL: every group */
+    struct json_object *rooms;  /* id -> online users (null: everyone);
+                                   NULL: every room */
     struct json_object *banned; /* array of words; NULL: none */
     struct json_object *seqs;   /* conversation -> last MsgSeq */
     uint64_t next_msg_id, next_req_id, rng;
-    struct ring quota[3], daily;
+    struct ring quota[ZB_ACTION_COUNT], daily;
     struct act_stats st[A_COUNT];
     int64_t dropped, http_errors, inflight, max_inflight;
     struct buf msglog, reqlog;
@@ -168,6 +178,37 @@ static struct json_object *read_groups(const char *path, char *err,
     return groups;
 }
 
+/* rooms file: "roomid" or "roomid: user1,user2" (the users online in it)
+ * per line. */
+static struct json_object *read_rooms(const char *path, char *err,
+                                      size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return NULL;
+    }
+    struct json_object *rooms = json_object_new_object();
+    char line[8192];
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        char *colon = strchr(line, ':');
+        struct json_object *online = NULL;
+        if (colon) {
+            *colon = '\0';
+            online = json_object_new_array();
+            for (char *save = NULL, *u = strtok_r(colon + 1, ", \t", &save); u;
+                 u = strtok_r(NULL, ", \t", &save))
+                json_object_array_add(online, json_object_new_string(u));
+        }
+        json_object_object_add(rooms, line, online);
+    }
+    fclose(f);
+    return rooms;
+}
+
 struct sim *sim_new(const struct sim_options *opt, char *err, size_t errlen)
 {
     struct sim *s = calloc(1, sizeof(*s));
@@ -198,6 +239,9 @@ struct sim *sim_new(const struct sim_options *opt, char *err, size_t errlen)
     if (opt->groups_file &&
         (s->groups = read_groups(opt->groups_file, err, errlen)) == NULL)
         goto fail;
+    if (opt->rooms_file &&
+        (s->rooms = read_rooms(opt->rooms_file, err, errlen)) == NULL)
+        goto fail;
     if (opt->banned_file) {
         struct json_object *set = read_lines_set(opt->banned_file, err, errlen);
         if (set == NULL)
@@ -210,7 +254,7 @@ struct sim *sim_new(const struct sim_options *opt, char *err, size_t errlen)
         }
         json_object_put(set);
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < ZB_ACTION_COUNT; i++)
         if (ring_init(&s->quota[i], (size_t)opt->qps[i]) == -1)
             goto oom;
     if (ring_init(&s->daily, (size_t)opt->broadcast_daily) == -1)
@@ -234,9 +278,10 @@ void sim_destroy(struct sim *s)
     free(s->secret);
     json_object_put(s->users);
     json_object_put(s->groups);
+    json_object_put(s->rooms);
     json_object_put(s->banned);
     json_object_put(s->seqs);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < ZB_ACTION_COUNT; i++)
         free(s->quota[i].t);
     free(s->daily.t);
     buf_free(&s->msglog);
@@ -367,12 +412,15 @@ static long b64_len(const char *in, size_t n)
     return rc;
 }
 
+/* §4.1: command (2) and multi-item (10) everywhere but broadcasts; pop-up
+ * (20) in rooms only. */
 static bool type_ok(int act, int64_t t)
 {
-    static const int64_t types[] = {1, 2, 10, 11, 12, 13, 14, 200};
+    static const int64_t types[] = {1, 2, 10, 11, 12, 13, 14, 20, 200};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
         if (types[i] == t)
-            return act != A_BROADCAST || (t != 2 && t != 10);
+            return t == 20 ? act == A_ROOM
+                           : act != A_BROADCAST || (t != 2 && t != 10);
     return false;
 }
 
@@ -411,9 +459,15 @@ static int64_t check_body(struct sim *s, int act, struct json_object *root,
     }
     if (act == A_GROUP && !is_str(member(root, "GroupId"), 1, 32))
         return *msg = "GroupId invalid", 660000002;
+    if (act == A_ROOM && !is_str(member(root, "RoomId"), 1, 32))
+        return *msg = "RoomId invalid", 660000002;
     struct json_object *body = member(root, "MessageBody");
     if (!json_object_is_type(body, json_type_object))
         return *msg = "MessageBody invalid", 660000002;
+    if (act == A_ROOM && member(body, "HasReceipt"))
+        return *msg = "Room messages do not support receipts. Please delete "
+                      "the 'HasReceipt' field in the request message body.",
+               660300013;
     struct json_object *m = member(body, "Message");
     if (!is_str(m, 1, SIZE_MAX))
         return *msg = "Message invalid", 660000002;
@@ -480,6 +534,11 @@ static void log_delivery(struct sim *s, int act, struct json_object *root,
         const char *g = json_object_get_string(member(root, "GroupId"));
         buf_puts(b, ",\"group\":");
         buf_json_str(b, g, strlen(g));
+    } else if (act == A_ROOM) {
+        const char *r = json_object_get_string(member(root, "RoomId"));
+        buf_puts(b, ",\"room\":");
+        buf_json_str(b, r, strlen(r));
+        buf_printf(b, ",\"online\":%" PRId64, to ? (int64_t)atoll(to) : -1);
     }
     buf_printf(b,
                ",\"type\":%" PRId64 ",\"body\":%s,\"msg_id\":\"%" PRIu64 "\"",
@@ -624,6 +683,13 @@ static int64_t deliver(struct sim *s, int act, struct json_object *root,
             return 660600001;
         }
     }
+    if (act == A_ROOM) {
+        const char *room = json_object_get_string(member(root, "RoomId"));
+        if (s->rooms && !json_object_object_get_ex(s->rooms, room, NULL)) {
+            reply_code(r, req_id, 660300001, "room does not exist");
+            return 660300001;
+        }
+    }
     const char *word = banned_word(s, root);
     if (word)
         return moderated(s, req_id, word, b);
@@ -642,6 +708,17 @@ static int64_t deliver(struct sim *s, int act, struct json_object *root,
             buf_printf(b, "\"MsgSeq\":%" PRId64 ",", seq);
         buf_printf(b, "\"MsgId\":%" PRIu64 ",\"AuditInfos\":[]}", id);
         log_delivery(s, act, root, NULL, id, seq, req_id, q, now_us);
+    } else if (act == A_ROOM) {
+        /* To the users online in the room; no MsgId, no MsgSeq in the
+         * answer (§2.5). The log says how many were online. */
+        struct json_object *online = NULL;
+        const char *room = json_object_get_string(member(root, "RoomId"));
+        char n[24] = "-1";
+        if (s->rooms && json_object_object_get_ex(s->rooms, room, &online) &&
+            online)
+            snprintf(n, sizeof(n), "%zu", json_object_array_length(online));
+        reply_code(r, req_id, 0, s->success_msg);
+        log_delivery(s, act, root, n, id, 0, req_id, q, now_us);
     } else {
         reply_code(r, req_id, 0, s->success_msg);
         log_delivery(s, act, root, NULL, id, 0, req_id, q, now_us);
@@ -927,6 +1004,13 @@ static void ctl_directory(struct sim *s, struct json_object *o)
         json_object_object_foreach(ga, gid, members)
             json_object_object_add(s->groups, gid, json_object_get(members));
     }
+    /* rooms_add {id: [online users] or null}; without a rooms file every
+     * room exists already. */
+    struct json_object *ra = member(o, "rooms_add");
+    if (ra && json_object_is_type(ra, json_type_object) && s->rooms) {
+        json_object_object_foreach(ra, rid, online)
+            json_object_object_add(s->rooms, rid, json_object_get(online));
+    }
 }
 
 /* secret: the ServerSecret changes now (a rotation in the console). Under
@@ -1120,7 +1204,7 @@ void sim_reset(struct sim *s)
     s->n_msglog = s->n_reqlog = 0;
     json_object_put(s->seqs);
     s->seqs = json_object_new_object();
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < ZB_ACTION_COUNT; i++)
         s->quota[i].n = s->quota[i].head = 0;
     s->daily.n = s->daily.head = 0;
     s->latency_ms = s->jitter_ms = 0;

@@ -8,6 +8,7 @@
 #define ZB_SIM_H
 
 #include "buf.h"
+#include "event_kind.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,11 +19,12 @@ struct sim;
 struct sim_options {
     uint32_t app_id;
     const char *secret;
-    const char *users_file;  /* NULL: every user exists */
-    const char *groups_file; /* NULL: every group exists */
-    const char *banned_file; /* NULL: no moderation */
-    double qps[3];           /* peer, group, broadcast; 0 = unlimited */
-    int64_t broadcast_daily; /* 0 = unlimited */
+    const char *users_file;      /* NULL: every user exists */
+    const char *groups_file;     /* NULL: every group exists */
+    const char *rooms_file;      /* NULL: every room, everyone online in it */
+    const char *banned_file;     /* NULL: no moderation */
+    double qps[ZB_ACTION_COUNT]; /* calls/s per action; 0 = unlimited */
+    int64_t broadcast_daily;     /* 0 = unlimited */
     int64_t broadcast_window_ms;
     int64_t max_message_bytes; /* 2048 */
     int64_t max_log_entries;   /* bound on each log */
@@ -67,7 +69,8 @@ void sim_set_down(struct sim *s, int mode, int64_t until_ms);
  * http_error_rate, http_error_status, drop_rate, down ("refuse", "hang" or
  * "up"), down_ms, force_code + force_ms, fail_next {code, count, match},
  * fail_clear, secret (a new ServerSecret), users_add, users_remove, groups_add
- * {id: [members]}, groups_remove, success_message (the Message of Code 0
+ * {id: [members]}, groups_remove, rooms_add {id: [online users] or null
+ * for everyone}, success_message (the Message of Code 0
  * answers), audit_reason (moderation reasons' words; null: English),
  * garble_next {count, match, body} (deliver, then answer 200 with body, not
  * JSON). 0, or -1 with err filled. */

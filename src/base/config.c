@@ -47,12 +47,16 @@ static const struct setting settings[] = {
      "extra CA bundle (PEM) to trust for zim.endpoint; verification is "
      "always on. Read for each new connection, so a change applies to the "
      "next one"},
-    {"topics.peer", S_STR, "zim.peer", 0, 0, NULL, 0, F(topic[TOPIC_PEER]),
+    /* An input topic and a quota per action (core/action.h: the
+     * defaults are its row's; test_config checks they agree). */
+    {"topics.peer", S_STR, "zim.peer", 0, 0, NULL, 0, F(topic[EVENT_PEER]),
      "input topic for SendPeerMessage events"},
-    {"topics.group", S_STR, "zim.group", 0, 0, NULL, 0, F(topic[TOPIC_GROUP]),
+    {"topics.group", S_STR, "zim.group", 0, 0, NULL, 0, F(topic[EVENT_GROUP]),
      "input topic for SendGroupMessage events"},
     {"topics.broadcast", S_STR, "zim.broadcast", 0, 0, NULL, 0,
-     F(topic[TOPIC_BROADCAST]), "input topic for SendMessageToAllUsers events"},
+     F(topic[EVENT_BROADCAST]), "input topic for SendMessageToAllUsers events"},
+    {"topics.room", S_STR, "zim.room", 0, 0, NULL, 0, F(topic[EVENT_ROOM]),
+     "input topic for SendRoomMessage events"},
     {"topics.reply", S_STR, "zim.reply", 0, 0, NULL, 0, F(topic[TOPIC_REPLY]),
      "output topic: one outcome record per input record"},
     {"topics.dlq", S_STR, "zim.dlq", 0, 0, NULL, 0, F(topic[TOPIC_DLQ]),
@@ -85,14 +89,16 @@ static const struct setting settings[] = {
      "partition: per partition; none: no order"},
     {"queue.max_records", S_INT, "1000", 1, 1000000, NULL, 0, F(max_records),
      "records held in memory; at this bound consumption pauses"},
-    {"quota.peer_per_s", S_INT, "20", 0, 100000, NULL, 0, F(quota[TOPIC_PEER]),
+    {"quota.peer_per_s", S_INT, "20", 0, 100000, NULL, 0, F(quota[EVENT_PEER]),
      "SendPeerMessage calls/s per AppID (ZIM: 20; 0: "
      "no limit)"},
     {"quota.group_per_s", S_INT, "10", 0, 100000, NULL, 0,
-     F(quota[TOPIC_GROUP]), "SendGroupMessage calls/s per AppID (ZIM: 10)"},
+     F(quota[EVENT_GROUP]), "SendGroupMessage calls/s per AppID (ZIM: 10)"},
     {"quota.broadcast_per_s", S_INT, "1", 0, 100000, NULL, 0,
-     F(quota[TOPIC_BROADCAST]),
+     F(quota[EVENT_BROADCAST]),
      "SendMessageToAllUsers calls/s per AppID (ZIM: 1)"},
+    {"quota.room_per_s", S_INT, "10", 0, 100000, NULL, 0, F(quota[EVENT_ROOM]),
+     "SendRoomMessage calls/s per AppID (ZIM: 10)"},
     {"quota.broadcast_daily", S_INT, "100", 0, 1000000, NULL, 0,
      F(broadcast_daily),
      "SendMessageToAllUsers calls per window (ZIM: 100 per 24 h; 0: no "

@@ -7,19 +7,20 @@
 #ifndef ZB_CONFIG_H
 #define ZB_CONFIG_H
 
+#include "event_kind.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+/* The topics: one input topic per action, at the action's index (enum
+ * event_kind), then the two output topics. */
 enum topic_role {
-    TOPIC_PEER = 0, /* same order as enum event_kind */
-    TOPIC_GROUP,
-    TOPIC_BROADCAST,
-    TOPIC_REPLY,
+    TOPIC_REPLY = ZB_ACTION_COUNT,
     TOPIC_DLQ,
 };
-#define TOPIC_ROLE_COUNT 5
+#define TOPIC_ROLE_COUNT (ZB_ACTION_COUNT + 2)
 
 struct config_kv {
     char *key; /* without the "kafka." prefix */
@@ -67,9 +68,9 @@ struct config {
     int64_t pack_enabled; /* 0 false, 1 true */
     int64_t pack_linger_ms;
     /* flow control */
-    int64_t ordering;    /* enum ordering */
-    int64_t max_records; /* records held in memory */
-    int64_t quota[3];    /* calls/s per action, 0 = unlimited */
+    int64_t ordering;               /* enum ordering */
+    int64_t max_records;            /* records held in memory */
+    int64_t quota[ZB_ACTION_COUNT]; /* calls/s per action, 0 = unlimited */
     int64_t broadcast_daily;
     int64_t broadcast_window_ms;
     int64_t headroom_pct;

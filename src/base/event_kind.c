@@ -1,13 +1,17 @@
-/* event_kind.c - names of the ZIM APIs. */
+/* event_kind.c - names of the ZIM actions. */
 #include "event_kind.h"
 
 #include <stddef.h>
 #include <string.h>
 
-static const char *const kind_names[EVENT_KIND_COUNT] = {"peer", "group",
-                                                         "broadcast"};
-static const char *const kind_actions[EVENT_KIND_COUNT] = {
-    "SendPeerMessage", "SendGroupMessage", "SendMessageToAllUsers"};
+static const char *const kind_names[] = {"peer", "group", "broadcast", "room"};
+static const char *const kind_actions[] = {
+    "SendPeerMessage", "SendGroupMessage", "SendMessageToAllUsers",
+    "SendRoomMessage"};
+_Static_assert(ZB_LEN(kind_names) == ZB_ACTION_COUNT,
+               "every action needs its short name");
+_Static_assert(ZB_LEN(kind_actions) == ZB_ACTION_COUNT,
+               "every action needs its ZIM action name");
 
 const char *event_kind_name(enum event_kind kind)
 {
@@ -21,7 +25,7 @@ const char *event_kind_action(enum event_kind kind)
 
 static int index_of(const char *const *names, const char *s)
 {
-    for (int i = 0; s && i < EVENT_KIND_COUNT; i++)
+    for (int i = 0; s && i < ZB_ACTION_COUNT; i++)
         if (strcmp(s, names[i]) == 0)
             return i;
     return -1;
@@ -39,4 +43,27 @@ int event_kind_parse(const char *s, enum event_kind *out)
 int event_kind_of_action(const char *action)
 {
     return index_of(kind_actions, action);
+}
+
+const char *event_kind_list(void)
+{
+    static char list[128];
+    if (list[0])
+        return list;
+    char tmp[sizeof(list)];
+    size_t n = 0;
+    for (int i = 0; i < ZB_ACTION_COUNT; i++) {
+        const char *sep = i == 0                     ? ""
+                          : i == ZB_ACTION_COUNT - 1 ? " or "
+                                                     : ", ";
+        size_t a = strlen(sep), b = strlen(kind_names[i]);
+        if (n + a + b + 1 > sizeof(tmp))
+            break;
+        memcpy(tmp + n, sep, a);
+        memcpy(tmp + n + a, kind_names[i], b);
+        n += a + b;
+    }
+    tmp[n] = '\0';
+    memcpy(list, tmp, n + 1);
+    return list;
 }

@@ -3,6 +3,7 @@
 #define LOG_COMPONENT "history"
 #include "history.h"
 
+#include "action.h"
 #include "clock.h"
 #include "kafka_conf.h"
 #include "log.h"
@@ -21,12 +22,19 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static bool is_sent_broadcast(const rd_kafka_message_t *m)
+/* The action with a daily quota (core/action.h: broadcast's 100 a day). */
+static enum event_kind daily_kind(void)
 {
-    static const char action[] = "\"action\":\"SendMessageToAllUsers\"";
+    for (int k = 0; k < ZB_ACTION_COUNT; k++)
+        if (action_of((enum event_kind)k)->daily)
+            return (enum event_kind)k;
+    return EVENT_BROADCAST;
+}
+
+static bool is_sent(const rd_kafka_message_t *m, const char *action, size_t len)
+{
     static const char sent[] = "\"status\":\"sent\"";
-    return m->payload &&
-           memmem(m->payload, m->len, action, sizeof(action) - 1) &&
+    return m->payload && memmem(m->payload, m->len, action, len) &&
            memmem(m->payload, m->len, sent, sizeof(sent) - 1);
 }
 
@@ -62,6 +70,9 @@ int history_broadcasts(const struct config *cfg, struct window *w, char *err,
              : NULL;
     if (scan == NULL)
         return -1;
+    char action[96];
+    int alen = snprintf(action, sizeof(action), "\"action\":\"%s\"",
+                        event_kind_action(daily_kind()));
     int64_t deadline = clock_mono_ms() + HISTORY_TIMEOUT_MS;
     while (!topic_scan_done(scan) && clock_mono_ms() < deadline) {
         rd_kafka_message_t *m = topic_scan_next(scan, 100);
@@ -69,7 +80,7 @@ int history_broadcasts(const struct config *cfg, struct window *w, char *err,
             continue;
         rd_kafka_timestamp_type_t tt;
         int64_t t = rd_kafka_message_timestamp(m, &tt);
-        int full = t >= since && is_sent_broadcast(m) &&
+        int full = t >= since && is_sent(m, action, (size_t)alen) &&
                    push(&ts, &n_ts, &cap, t) == -1;
         rd_kafka_message_destroy(m);
         if (full) {

@@ -8,6 +8,7 @@
 #define LOG_COMPONENT "service"
 #include "service_int.h"
 
+#include "action.h"
 #include "clock.h"
 #include "log.h"
 #include "offsets.h"
@@ -185,7 +186,7 @@ static bool dispatch(struct service *s, struct call *c, int64_t now)
             j->breaker_open_at_first = breaker_open_ms(&s->breaker, now);
         }
     }
-    if (c->kind == EVENT_PEER)
+    if (action_of(c->kind)->pack == ACTION_PACK_RECIPIENTS)
         metrics_call(s->m, c->whole ? c->jobs[0]->n_to : c->pc.n, c->n_jobs);
     return true;
 }
@@ -238,7 +239,7 @@ static int64_t gate(struct service *s, enum event_kind a, int64_t now,
         int64_t w = breaker_wait_ms(&s->breaker, now);
         return w > 0 ? w : 1;
     }
-    if (a == EVENT_BROADCAST && window_full(s->daily, wall)) {
+    if (action_of(a)->daily && window_full(s->daily, wall)) {
         int64_t at = window_frees_at(s->daily, wall);
         return at > 0 ? at - wall : INT64_MAX;
     }

@@ -7,6 +7,7 @@
 #include "service.h"
 #include "service_int.h"
 
+#include "action.h"
 #include "clock.h"
 #include "dlq.h"
 #include "history.h"
@@ -182,7 +183,7 @@ void service_finish(struct service *s, struct job *j, enum outcome o,
     j->finished_ms = now;
     /* Its key's next record may go now (its reply need not be out). */
     jobsched_remove(s->sched, &j->sn);
-    if (j->kind == EVENT_BROADCAST && o == OUTCOME_SENT)
+    if (action_of(j->kind)->daily && o == OUTCOME_SENT)
         window_add(s->daily, clock_wall_ms());
     describe(j);
     jl_push(&s->done, j);
@@ -252,7 +253,8 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
         j->valid = true;
         struct jobsched_key k = job_key(j);
         bool pack = s->cfg->pack_enabled;
-        if ((j->kind == EVENT_PEER && job_prepare_peer(j, pack) == -1) ||
+        if ((action_of(j->kind)->pack == ACTION_PACK_RECIPIENTS &&
+             job_prepare_peer(j, pack) == -1) ||
             jobsched_add(s->sched, &j->sn, (int)j->kind, j->ev.priority,
                          pack && j->rest ? pack_hash(j->rest, j->rest_len) : 0,
                          &k) == -1) {
@@ -397,7 +399,7 @@ static void update_shares(struct service *s, int64_t now)
     for (int a = 0; a < EVENT_KIND_COUNT; a++) {
         double share = kafka_in_share(s->ki, a);
         ratelimit_set_share(s->rl[a], share, now);
-        if (a == EVENT_BROADCAST)
+        if (action_of((enum event_kind)a)->daily)
             window_set_share(s->daily, share);
         if (s->cfg->quota[a] > 0)
             log_info("quota share %s: %.3f -> %.2f calls/s",
@@ -414,7 +416,7 @@ static void update_shares(struct service *s, int64_t now)
 static void apply_pauses(struct service *s)
 {
     unsigned mask = 0;
-    const unsigned all = 7;
+    const unsigned all = (1u << ZB_ACTION_COUNT) - 1;
     /* Memory is bounded by not polling (turn()); pausing, which makes
      * librdkafka drop and refetch what it prefetched, is kept for long
      * stops: the breaker and shutdown. */
@@ -422,8 +424,9 @@ static void apply_pauses(struct service *s)
         mask = all;
     int64_t wall = clock_wall_ms();
     bool full = window_full(s->daily, wall);
-    if (full)
-        mask |= 1u << EVENT_BROADCAST;
+    for (int a = 0; full && a < ZB_ACTION_COUNT; a++)
+        if (action_of((enum event_kind)a)->daily)
+            mask |= 1u << a;
     if (full != s->daily_paused) {
         int64_t at = window_frees_at(s->daily, wall);
         if (full)
@@ -518,7 +521,7 @@ static void drain_wake(struct service *s)
 static void shutdown_drain(struct service *s)
 {
     s->stopping = true;
-    kafka_in_set_paused(s->ki, 7);
+    kafka_in_set_paused(s->ki, (1u << ZB_ACTION_COUNT) - 1);
     /* Work not started is not committed: the next owner gets it. */
     struct revoked all = {s, 0, -1};
     jobsched_foreach_held(s->sched, drop_held, &all);
@@ -574,7 +577,7 @@ static void service_free(struct service *s)
         jobsched_foreach_held(s->sched, drop_held, &all);
     }
     struct jlist *lists[] = {&s->waiting, &s->inflight, &s->done};
-    for (int k = 0; k < 3; k++)
+    for (size_t k = 0; k < ZB_LEN(lists); k++)
         while (lists[k]->head)
             service_drop(s, lists[k], lists[k]->head);
     http_server_destroy(s->http);
@@ -631,9 +634,11 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
     if (history_broadcasts(cfg, s.daily, err, sizeof(err)) == -1)
         log_warnx("broadcast window not rebuilt from %s: %s",
                   cfg->topic[TOPIC_REPLY], err);
-    log_info("running: endpoint=%s app_id=%u topics=%s,%s,%s inflight=%d",
-             cfg->endpoint, cfg->app_id, cfg->topic[0], cfg->topic[1],
-             cfg->topic[2], (int)cfg->max_inflight);
+    for (int a = 0; a < ZB_ACTION_COUNT; a++)
+        log_info("%s events from %s", event_kind_action((enum event_kind)a),
+                 cfg->topic[a]);
+    log_info("running: endpoint=%s app_id=%u inflight=%d", cfg->endpoint,
+             cfg->app_id, (int)cfg->max_inflight);
     while (!*stop) {
         int64_t now = clock_mono_ms();
         int64_t next = turn(&s, now);

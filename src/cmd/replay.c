@@ -40,10 +40,12 @@ extern char **environ;
 static const char usage[] =
     "usage: zimbridge replay [--config FILE] [selection] [options]\n"
     "\n"
-    "Publishes dead-letter records back to the topic they came from.\n"
+    "Publishes dead-letter records back to the input topic of their action\n"
+    "(zim.action: SendPeerMessage to topics.peer, ...).\n"
     "\n"
     "selection (records must match every flag given):\n"
-    "  --failure-class C[,C]   validation, api, exhausted, partial\n"
+    "  --failure-class C[,C]   validation, api, exhausted, partial,\n"
+    "                          ambiguous (may have been sent)\n"
     "  --code N                zim.error.code (repeatable)\n"
     "  --source-topic T        zim.source.topic\n"
     "  --key K                 the record key\n"
@@ -54,7 +56,9 @@ static const char usage[] =
     "\n"
     "options:\n"
     "  --from TOPIC            read this topic (default topics.dlq)\n"
-    "  --to TOPIC              publish here instead of zim.source.topic\n"
+    "  --to TOPIC              publish to this input topic (one of\n"
+    "                          topics.*) instead of the action's own\n"
+    "  --to-any-topic          let --to name any topic\n"
     "  --dry-run               change nothing; list what would be replayed\n"
     "  --format table|json     dry-run output (default table)\n"
     "  --max-replays N         skip records replayed N times (default 3)\n"
@@ -92,7 +96,7 @@ struct stats {
 struct replay_opts {
     struct selection sel;
     const char *cfg_path, *from, *to, *group;
-    bool all, dry, json;
+    bool all, dry, json, to_any;
     int64_t max_replays;
     double rate;      /* records/s, 0: unlimited */
     uint64_t selhash; /* names the default group */
@@ -137,6 +141,7 @@ static const struct ropt {
     {"all", O_TRUE, R(all), false},
     {"from", O_STR, R(from), false},
     {"to", O_STR, R(to), false},
+    {"to-any-topic", O_TRUE, R(to_any), false},
     {"dry-run", O_TRUE, R(dry), false},
     {"format", O_FORMAT, R(json), false},
     {"max-replays", O_I64, R(max_replays), false},
@@ -164,7 +169,8 @@ static int set_classes(struct selection *sel, const char *v)
     for (char *t = strtok_r(dup, ",", &save); t && rc == 0;
          t = strtok_r(NULL, ",", &save)) {
         if (strcmp(t, "validation") && strcmp(t, "api") &&
-            strcmp(t, "exhausted") && strcmp(t, "partial"))
+            strcmp(t, "exhausted") && strcmp(t, "partial") &&
+            strcmp(t, "ambiguous"))
             rc = -1;
         else if (sel->n_classes < MAX_LIST)
             snprintf(sel->classes[sel->n_classes++], 16, "%s", t);
@@ -258,6 +264,9 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
         fputs(usage, stderr);
         return 2;
     }
+    /* Another destination is another replay: its own default group. */
+    if (o->to)
+        o->selhash = fnv("to", fnv(o->to, o->selhash));
     if (!o->sel.any && !o->all && !o->dry) {
         fprintf(stderr, "replay: no selection given; to replay every record "
                         "pass --all (or look first with --dry-run)\n");
@@ -526,7 +535,7 @@ static const char *skip_reason(struct replay *r, rd_kafka_headers_t *h,
     }
     if (dest == NULL) {
         r->st.skipped_no_source++;
-        return "no zim.source.topic header (use --to)";
+        return "no zim.action header naming an action (use --to)";
     }
     if (dlq_header(h, "zim.value.truncated", b, sizeof(b))) {
         /* Only the first bytes are here: publishing them would turn an
@@ -568,6 +577,17 @@ static int publish(struct replay *r, rd_kafka_message_t *m,
     return 0;
 }
 
+/* Where a record goes back to: the configured input topic of its action
+ * (zim.action), not a topic a header names, so a record written to the
+ * DLQ cannot steer a replay elsewhere. NULL when it names no action. */
+static const char *destination(const struct replay *r, rd_kafka_headers_t *h,
+                               char *b, size_t n)
+{
+    const char *action = dlq_header(h, "zim.action", b, n);
+    int kind = event_kind_of_action(action);
+    return kind < 0 ? NULL : r->cfg->topic[kind];
+}
+
 /* One selected record: listed (dry run), skipped, or published. */
 static int replay_selected(struct replay *r, rd_kafka_message_t *m,
                            rd_kafka_headers_t *h)
@@ -577,8 +597,7 @@ static int replay_selected(struct replay *r, rd_kafka_message_t *m,
     const char *code = dlq_header(h, "zim.error.code", b2, sizeof(b2));
     const char *cnt = dlq_header(h, "zim.replay.count", b3, sizeof(b3));
     const char *dest =
-        r->o->to ? r->o->to
-                 : dlq_header(h, "zim.source.topic", src, sizeof(src));
+        r->o->to ? r->o->to : destination(r, h, src, sizeof(src));
     long count = cnt ? atol(cnt) : 0;
     r->st.selected++;
     count_by(&r->st, cls ? cls : "-", code ? strtoll(code, NULL, 10) : 0);
@@ -658,7 +677,7 @@ static void summary(const struct replay *r)
     FILE *out = dry && !r->o->json ? stdout : stderr;
     fprintf(out,
             "\n%s: scanned %ld, selected %ld, %s %ld, skipped %ld "
-            "(max replays %ld, no source topic %ld, value cut %ld); "
+            "(max replays %ld, no action %ld, value cut %ld); "
             "group %s\n",
             dry ? "dry run" : "replay", st->scanned, st->selected,
             dry ? "would replay" : "replayed",
@@ -707,6 +726,14 @@ static int load_config(const struct replay_opts *o, struct config *cfg)
     return 0;
 }
 
+static bool is_input_topic(const struct config *cfg, const char *t)
+{
+    for (int k = 0; k < ZB_ACTION_COUNT; k++)
+        if (strcmp(cfg->topic[k], t) == 0)
+            return true;
+    return false;
+}
+
 int cmd_replay(int argc, char **argv, volatile sig_atomic_t *stop)
 {
     struct replay_opts o = {.sel = {.since_ms = -1,
@@ -725,6 +752,14 @@ int cmd_replay(int argc, char **argv, volatile sig_atomic_t *stop)
         return rc == 1 ? 0 : 2;
     }
     log_setup((enum log_level)cfg.log_level, (enum log_format)cfg.log_format);
+    if (o.to && !o.to_any && !is_input_topic(&cfg, o.to)) {
+        fprintf(stderr,
+                "replay: --to: '%s' is not one of the input topics "
+                "(topics.*); --to-any-topic allows any\n",
+                o.to);
+        config_free(&cfg);
+        return 2;
+    }
     r.from = o.from ? o.from : cfg.topic[TOPIC_DLQ];
     if (o.group)
         snprintf(r.group, sizeof(r.group), "%s", o.group);

@@ -13,8 +13,7 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: zimbridge validate --kind peer|group|broadcast [options] "
-    "[FILE|-]\n"
+    "usage: zimbridge validate --kind KIND [options] [FILE|-]\n"
     "\n"
     "Reads one event per line (JSON Lines) and prints one JSON object per\n"
     "line: {\"line\":N,\"valid\":true} or {\"line\":N,\"valid\":false,\n"
@@ -22,7 +21,7 @@ static const char usage[] =
     "1 if any is invalid, 2 on usage or I/O errors.\n"
     "\n"
     "options (each sets the config key named, with its range):\n"
-    "  -k, --kind KIND                      peer, group or broadcast\n"
+    "  -k, --kind KIND                      peer, group, broadcast or room\n"
     "  -c, --config FILE                    take event.* limits from FILE\n"
     "      --max-message-bytes N            event.max_message_bytes\n"
     "      --max-multi-message-bytes N      event.max_multi_message_bytes\n"
@@ -68,10 +67,8 @@ static int parse_args(int argc, char **argv, struct config *cfg,
             return 1;
         }
         if (c == 'k' && event_kind_parse(optarg, kind) == -1) {
-            fprintf(stderr,
-                    "validate: --kind: '%s' is not peer, group or "
-                    "broadcast\n",
-                    optarg);
+            fprintf(stderr, "validate: --kind: '%s' is not %s\n", optarg,
+                    event_kind_list());
             return 2;
         }
         have_kind |= c == 'k';

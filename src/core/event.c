@@ -8,6 +8,7 @@
  * code. The first fault found is reported. */
 #include "event.h"
 
+#include "action.h"
 #include "config.h"
 #include "json_strict.h"
 #include "jsontok.h"
@@ -534,8 +535,52 @@ static const struct fspec broadcast_spec[] = {
     {"PushType", FT_INT, 0, 0, 2, NULL, 0},
     END};
 
-static const struct fspec *const root_specs[EVENT_KIND_COUNT] = {
-    peer_spec, group_spec, broadcast_spec};
+/* SendRoomMessage (reference §2.5): one room, no recipients, no
+ * SendMsgOptions; SenderUnaware defaults to 1 here. */
+static const struct fspec room_spec[] = {
+    {"FromUserId", FT_ID, REQ, 0, 0, NULL, 1},
+    {"RoomId", FT_ID, REQ, 0, 0, NULL, 0},
+    {"MessageType", FT_INT, REQ, INT32_MIN, INT32_MAX, NULL, 0},
+    {"Priority", FT_INT, REQ, 1, 3, NULL, 0},
+    {"MessageBody", FT_OBJ, REQ, 0, 0, NULL, 0},
+    {"SubMsgType", FT_INT, 0, 0, 200, NULL, 0},
+    {"SearchedContent", FT_ANY, 0, 0, 0, NULL, 0},
+    {"SenderUnaware", FT_INT, 0, 0, 1, NULL, 0},
+    END};
+
+/* The message types each conversation takes (reference §4.1). */
+static const int64_t types_chat[] = {1, 2, 10, 11, 12, 13, 14, 200};
+static const int64_t types_broadcast[] = {1, 11, 12, 13, 14, 200};
+static const int64_t types_room[] = {1, 2, 10, 11, 12, 13, 14, 20, 200};
+
+/* An action's event (core/action.h holds a pointer to it). */
+struct event_spec {
+    const char *what; /* "peer messages", for errors */
+    const struct fspec *root;
+    const int64_t *types;
+    size_t n_types;
+    bool priority;  /* has Priority */
+    bool room_body; /* MessageBody as rooms take it: no OfflinePush, no
+                       HasReceipt (§2.5) */
+};
+
+const struct event_spec event_spec_peer = {
+    "peer messages", peer_spec, types_chat, ZB_LEN(types_chat), true, false};
+const struct event_spec event_spec_group = {
+    "group messages", group_spec, types_chat, ZB_LEN(types_chat), true, false};
+const struct event_spec event_spec_broadcast = {
+    "broadcasts", broadcast_spec, types_broadcast, ZB_LEN(types_broadcast),
+    false,        false};
+const struct event_spec event_spec_room = {
+    "room messages", room_spec, types_room, ZB_LEN(types_room), true, true};
+
+bool event_spec_has(const struct event_spec *spec, const char *field)
+{
+    for (const struct fspec *f = spec->root; f->name; f++)
+        if (strcmp(f->name, field) == 0)
+            return true;
+    return false;
+}
 
 /* ---- cross-field rules ---- */
 
@@ -551,22 +596,48 @@ enum {
     MT_CUSTOM = 200,
 };
 
-static bool type_allowed(enum event_kind kind, int64_t t)
+static bool type_in(const struct event_spec *spec, int64_t t)
 {
-    switch (t) {
-    case MT_TEXT:
-    case MT_IMAGE:
-    case MT_FILE:
-    case MT_AUDIO:
-    case MT_VIDEO:
-    case MT_CUSTOM:
-        return true;
-    case MT_COMMAND:
-    case MT_MULTI:
-        return kind != EVENT_BROADCAST;
-    default:
-        return false;
+    for (size_t i = 0; i < spec->n_types; i++)
+        if (spec->types[i] == t)
+            return true;
+    return false;
+}
+
+/* "1, 2, 10, ... or 200": the types spec takes. */
+static void type_list(const struct event_spec *spec, char *out, size_t n)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < spec->n_types && k < n; i++) {
+        int w = snprintf(out + k, n - k, "%s%lld",
+                         i == 0                   ? ""
+                         : i + 1 == spec->n_types ? " or "
+                                                  : ", ",
+                         (long long)spec->types[i]);
+        k += w > 0 ? (size_t)w : 0;
     }
+}
+
+/* MessageType for an event of kind: taken, or why not. */
+static int check_type(struct ctx *c, enum event_kind kind, int64_t type)
+{
+    const struct event_spec *spec = action_of(kind)->spec;
+    if (type_in(spec, type))
+        return 0;
+    char list[96];
+    type_list(spec, list, sizeof(list));
+    push_name(c, "MessageType");
+    for (int k = 0; k < ZB_ACTION_COUNT; k++) {
+        const struct event_spec *other = action_of((enum event_kind)k)->spec;
+        if (type_in(other, type))
+            return fail(c, ZIM_CODE_BAD_PARAM,
+                        "%lld%s is not allowed for %s (%s); it is for %s",
+                        (long long)type, type == MT_BARRAGE ? " (pop-up)" : "",
+                        spec->what, list, other->what);
+    }
+    return fail(c, ZIM_CODE_BAD_PARAM, "%lld is not a message type (%s)",
+                (long long)type, list);
 }
 
 /* Base64 (RFC 4648, padded): returns the decoded length, or -1. */
@@ -941,29 +1012,88 @@ static int check_body(struct ctx *c, struct json_object *body, int64_t type)
     return 0;
 }
 
+/* Fields of another action's events are never "unknown", whatever
+ * event.unknown_fields says: a peer event on the broadcast topic (or
+ * replayed into it) would otherwise be a valid SendMessageToAllUsers, and
+ * a private message would go to every user. */
+static int check_kind(struct ctx *c, struct json_object *root,
+                      enum event_kind kind)
+{
+    json_object_object_foreach(root, key, val)
+    {
+        (void)val;
+        unsigned kinds = action_fields_of(key);
+        if (kinds == 0 || (kinds & (1u << kind)))
+            continue;
+        for (int k = 0; k < ZB_ACTION_COUNT; k++) {
+            if (!(kinds & (1u << k)))
+                continue;
+            size_t old = push_name(c, key);
+            int rc = fail(c, ZIM_CODE_BAD_PARAM,
+                          "a field of %s, not of %s (an event for another "
+                          "topic?)",
+                          action_of((enum event_kind)k)->spec->what,
+                          action_of(kind)->spec->what);
+            pop(c, old);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Who the event goes to: no message to self, each recipient once (peer);
+ * the group or room. */
+static int check_target(struct ctx *c, struct event *ev)
+{
+    struct json_object *root = ev->root;
+    if (ev->kind == EVENT_GROUP)
+        ev->group_id = json_object_get_string(get(root, "GroupId"));
+    if (ev->kind == EVENT_ROOM)
+        ev->room_id = json_object_get_string(get(root, "RoomId"));
+    if (ev->kind != EVENT_PEER)
+        return 0;
+    ev->to = get(root, "ToUserId");
+    size_t n = json_object_array_length(ev->to);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(json_object_get_string(json_object_array_get_idx(ev->to, i)),
+                   ev->from) == 0) {
+            push_name(c, "ToUserId");
+            push_index(c, i);
+            return fail(c, ZIM_CODE_SEND_TO_SELF,
+                        "must not contain FromUserId (no messages to "
+                        "self)");
+        }
+    }
+    return 0;
+}
+
+/* MessageBody fields rooms do not take (reference §2.5). */
+static int check_room_body(struct ctx *c, struct json_object *body)
+{
+    if (get(body, "HasReceipt")) {
+        push_name(c, "HasReceipt");
+        return fail(c, ZIM_CODE_ROOM_NO_RECEIPT,
+                    "room messages do not support receipts");
+    }
+    if (get(body, "OfflinePush")) {
+        push_name(c, "OfflinePush");
+        return fail(c, ZIM_CODE_BAD_PARAM,
+                    "not applicable to room messages (only users online in "
+                    "the room get them)");
+    }
+    return 0;
+}
+
 static int check_event(struct ctx *c, struct event *ev)
 {
     struct json_object *root = ev->root;
-    if (walk(c, root, root_specs[ev->kind]) == -1)
+    const struct event_spec *spec = action_of(ev->kind)->spec;
+    if (check_kind(c, root, ev->kind) == -1 || walk(c, root, spec->root) == -1)
         return -1;
 
     int64_t type = json_object_get_int64(get(root, "MessageType"));
-    if (!type_allowed(ev->kind, type)) {
-        push_name(c, "MessageType");
-        if (type == MT_BARRAGE)
-            return fail(c, ZIM_CODE_BAD_PARAM,
-                        "20 (pop-up) is only for room messages");
-        if (ev->kind == EVENT_BROADCAST &&
-            (type == MT_COMMAND || type == MT_MULTI))
-            return fail(c, ZIM_CODE_BAD_PARAM,
-                        "%lld is not allowed for broadcasts (1, 11, 12, 13, "
-                        "14 or 200)",
-                        (long long)type);
-        return fail(c, ZIM_CODE_BAD_PARAM,
-                    "%lld is not a message type (1, 2, 10, 11, 12, 13, 14 or "
-                    "200)",
-                    (long long)type);
-    }
+    if (check_type(c, ev->kind, type) == -1)
+        return -1;
     if (type == MT_CUSTOM && get(root, "SubMsgType") == NULL) {
         push_name(c, "SubMsgType");
         return fail(c, ZIM_CODE_BAD_PARAM,
@@ -974,28 +1104,15 @@ static int check_event(struct ctx *c, struct event *ev)
 
     ev->from = json_object_get_string(get(root, "FromUserId"));
     ev->message_type = (int)type;
-    if (ev->kind != EVENT_BROADCAST)
+    if (spec->priority)
         ev->priority = (int)json_object_get_int64(get(root, "Priority"));
-    if (ev->kind == EVENT_GROUP)
-        ev->group_id = json_object_get_string(get(root, "GroupId"));
-    if (ev->kind == EVENT_PEER) {
-        ev->to = get(root, "ToUserId");
-        size_t n = json_object_array_length(ev->to);
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(json_object_get_string(
-                           json_object_array_get_idx(ev->to, i)),
-                       ev->from) == 0) {
-                push_name(c, "ToUserId");
-                push_index(c, i);
-                return fail(c, ZIM_CODE_SEND_TO_SELF,
-                            "must not contain FromUserId (no messages to "
-                            "self)");
-            }
-        }
-    }
+    if (check_target(c, ev) == -1)
+        return -1;
 
     size_t old = push_name(c, "MessageBody");
-    if (check_body(c, get(root, "MessageBody"), type) == -1)
+    struct json_object *body = get(root, "MessageBody");
+    if ((spec->room_body && check_room_body(c, body) == -1) ||
+        check_body(c, body, type) == -1)
         return -1;
     pop(c, old);
     return 0;

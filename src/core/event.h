@@ -23,6 +23,7 @@ struct config;
 #define ZIM_CODE_BAD_BASE64      660000025
 #define ZIM_CODE_TOO_LARGE       660400001
 #define ZIM_CODE_SEND_TO_SELF    660600030
+#define ZIM_CODE_ROOM_NO_RECEIPT 660300013 /* rooms take no HasReceipt */
 /* Project codes, for faults ZIM has no code for (README: "Error codes"). */
 #define ZB_CODE_UNREADABLE    900000001 /* not JSON/UTF-8, too deep/large */
 #define ZB_CODE_UNKNOWN_FIELD 900000002 /* a field ZIM does not define */
@@ -49,10 +50,18 @@ struct event {
     struct json_object *root; /* owned; the fields below borrow from it */
     const char *from;         /* FromUserId */
     const char *group_id;     /* GroupId, group events only */
+    const char *room_id;      /* RoomId, room events only */
     struct json_object *to;   /* ToUserId array, peer events only */
     int message_type;
     int priority; /* 1..3; 0 for broadcast, which has none */
 };
+
+/* Each action's fields and rules, for core/action.h's table. */
+struct event_spec;
+extern const struct event_spec event_spec_peer, event_spec_group,
+    event_spec_broadcast, event_spec_room;
+/* Whether spec's events may carry field at their top level. */
+bool event_spec_has(const struct event_spec *spec, const char *field);
 
 /* The limits set by the event.* keys (their defaults and ranges live in
  * the settings table, config.c). */

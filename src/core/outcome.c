@@ -1,6 +1,8 @@
 /* outcome.c - classify ZIM answers; backoff. */
 #include "outcome.h"
 
+#include "action.h"
+
 /* Reference §5: RETRY and RESIGN codes, plus the server-internal SUPPORT
  * codes that describe a passing failure of ZIM itself (read body, gateway,
  * database, moderation service), which a later attempt can get past. */
@@ -15,6 +17,7 @@ static const int64_t transient_codes[] = {
     660000003, /* logic processing error */
     660300005, /* AppID-level frequency limit */
     660300006, /* group/room-level frequency limit */
+    660300007, /* failed to get the room (internal) */
     660500003, /* broadcast frequency limit */
     660500004, /* text moderation request error */
     660500006, /* image moderation request error */
@@ -113,10 +116,9 @@ struct verdict outcome_judge(const struct zim_result *res, enum event_kind kind)
         v.breaker = BREAKER_TRANSPORT;
     else if (res->parsed && outcome_code_is_systemic(res->code))
         v.breaker = BREAKER_SYSTEMIC;
-    /* 7: the AppID's calls per second; 660500003: broadcast's own. */
-    v.throttled =
-        res->parsed &&
-        (res->code == 7 || (kind == EVENT_BROADCAST && res->code == 660500003));
+    /* Over the quota, as the action's row says (7 for all actions;
+     * 660500003 for broadcasts). */
+    v.throttled = res->parsed && action_throttles(kind, res->code);
     return v;
 }
 

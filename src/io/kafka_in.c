@@ -32,7 +32,7 @@ struct ptrack {
 
 struct kafka_in {
     rd_kafka_t *rk;
-    char *topics[3];
+    char *topics[ZB_ACTION_COUNT]; /* the input topics, by action */
     struct ptrack *parts;
     int n_parts;
     uint64_t gen;
@@ -52,7 +52,7 @@ struct kafka_in {
 
 static int role_of(const struct kafka_in *ki, const char *topic)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < ZB_ACTION_COUNT; i++)
         if (strcmp(ki->topics[i], topic) == 0)
             return i;
     return -1;
@@ -255,7 +255,7 @@ struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
     ki->opaque = opaque;
     offsets_limit_init(&ki->limit, cfg->max_inflight, cfg->commit_window,
                        clock_mono_ms());
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < ZB_ACTION_COUNT; i++)
         if ((ki->topics[i] = strdup(cfg->topic[i])) == NULL) {
             snprintf(err, errlen, "out of memory");
             goto fail;
@@ -287,8 +287,8 @@ struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
         rd_kafka_queue_destroy(q);
         rd_kafka_queue_io_event_enable(ki->cq, wake_fd, "k", 1);
     }
-    sub = rd_kafka_topic_partition_list_new(3);
-    for (int i = 0; i < 3; i++)
+    sub = rd_kafka_topic_partition_list_new(ZB_ACTION_COUNT);
+    for (int i = 0; i < ZB_ACTION_COUNT; i++)
         rd_kafka_topic_partition_list_add(sub, ki->topics[i],
                                           RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(ki->rk, sub);
@@ -321,7 +321,7 @@ void kafka_in_destroy(struct kafka_in *ki)
         ki->parts = p->next;
         ptrack_free(ki, p);
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < ZB_ACTION_COUNT; i++)
         free(ki->topics[i]);
     free(ki);
 }

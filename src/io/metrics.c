@@ -14,7 +14,7 @@
 #define ZB_VERSION "0.0.0-dev"
 #endif
 
-#define KINDS        3
+#define KINDS        ZB_ACTION_COUNT
 #define MAX_OUTCOMES 256
 #define MAX_LAGS     512
 static const double buckets_ms[] = {1,   2.5, 5,    10,   25,   50,   100,
@@ -40,7 +40,7 @@ struct lag {
 };
 
 struct metrics {
-    char *topics[5];
+    char *topics[TOPIC_ROLE_COUNT];
     _Atomic uint64_t consumed[KINDS];
     struct outcome_row outcomes[MAX_OUTCOMES];
     _Atomic size_t n_outcomes; /* rows published to readers */
@@ -65,12 +65,12 @@ struct metrics {
     size_t n_lags, n_next;
 };
 
-struct metrics *metrics_new(const char *const topics[5])
+struct metrics *metrics_new(const char *const topics[TOPIC_ROLE_COUNT])
 {
     struct metrics *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return NULL;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < TOPIC_ROLE_COUNT; i++) {
         if ((m->topics[i] = strdup(topics[i])) == NULL) {
             metrics_destroy(m);
             return NULL;
@@ -86,7 +86,7 @@ void metrics_destroy(struct metrics *m)
 {
     if (m == NULL)
         return;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < TOPIC_ROLE_COUNT; i++)
         free(m->topics[i]);
     pthread_mutex_destroy(&m->lag_mu);
     free(m);
@@ -168,12 +168,12 @@ void metrics_throttled(struct metrics *m, int kind)
 
 void metrics_produced(struct metrics *m, int role)
 {
-    atomic_fetch_add(&m->produced[role == 4], 1);
+    atomic_fetch_add(&m->produced[role == TOPIC_DLQ], 1);
 }
 
 void metrics_produce_failed(struct metrics *m, int role)
 {
-    atomic_fetch_add(&m->produce_failed[role == 4], 1);
+    atomic_fetch_add(&m->produce_failed[role == TOPIC_DLQ], 1);
 }
 
 void metrics_quota_wait(struct metrics *m, int kind)
@@ -255,8 +255,8 @@ static void per_output(struct buf *b, const struct metrics *m, const char *name,
 {
     head(b, name, "counter", help);
     for (int i = 0; i < 2; i++)
-        buf_printf(b, "%s{topic=\"%s\"} %" PRIu64 "\n", name, m->topics[3 + i],
-                   atomic_load(&v[i]));
+        buf_printf(b, "%s{topic=\"%s\"} %" PRIu64 "\n", name,
+                   m->topics[TOPIC_REPLY + i], atomic_load(&v[i]));
 }
 
 /* One histogram series: name{label,le=...} cumulative buckets (the

@@ -6,6 +6,7 @@
 #define ZB_METRICS_H
 
 #include "buf.h"
+#include "config.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +14,7 @@
 
 struct metrics;
 
-struct metrics *metrics_new(const char *const topics[5]);
+struct metrics *metrics_new(const char *const topics[TOPIC_ROLE_COUNT]);
 void metrics_destroy(struct metrics *m); /* NULL: no-op */
 
 void metrics_consumed(struct metrics *m, int role);

@@ -23,7 +23,7 @@ check "validate 4 lines out" [ "$(wc -l <<<"$out")" = 4 ]
 
 head -1 "$tmp/in.jsonl" | "$zb" validate --kind peer - >/dev/null
 check "validate stdin all valid exit 0" [ $? = 0 ]
-"$zb" validate --kind room "$tmp/in.jsonl" 2>/dev/null
+"$zb" validate --kind chatroom "$tmp/in.jsonl" 2>/dev/null
 check "validate bad kind exit 2" [ $? = 2 ]
 "$zb" validate --kind peer /nonexistent 2>/dev/null
 check "validate missing file exit 2" [ $? = 2 ]
@@ -50,6 +50,17 @@ sig=$(env -u ZIM_SERVER_SECRET "$zb" sign --app-id 4294967295 --nonce ffffffffff
 check "sign from file: max uint32 AppId vector" [ "$sig" = a7958531d60c5814f5f65ca511474f03 ]
 env -u ZIM_SERVER_SECRET "$zb" sign --app-id 1 --nonce ab --timestamp 1 2>/dev/null
 check "sign without a secret exit 2" [ $? = 2 ]
+# --action: the signed request target for an action, room included.
+out=$(ZIM_SERVER_SECRET=9193cc662a4c0ec135ec71fb57194b38 "$zb" sign --app-id 12345 \
+    --nonce 4fd24687296dd9f3 --timestamp 1615186943 --action room)
+check "sign --action room: the target" [ "$(sed -n 2p <<<"$out")" = \
+    "/?Action=SendRoomMessage&AppId=12345&SignatureNonce=4fd24687296dd9f3&Timestamp=1615186943&SignatureVersion=2.0&Signature=43e5cfcca828314675f91b001390566a" ]
+out=$(ZIM_SERVER_SECRET=x "$zb" sign --app-id 1 --nonce 4fd24687296dd9f3 --timestamp 1 --action SendGroupMessage)
+check "sign --action takes the ZIM name" grep -q '^/?Action=SendGroupMessage&' <<<"$out"
+ZIM_SERVER_SECRET=x "$zb" sign --app-id 1 --nonce 4fd24687296dd9f3 --timestamp 1 --action chat 2>/dev/null
+check "sign --action of no action exit 2" [ $? = 2 ]
+ZIM_SERVER_SECRET=x "$zb" sign --app-id 1 --nonce ab --timestamp 1 --action room 2>/dev/null
+check "sign --action with a short nonce exit 2" [ $? = 2 ]
 ZIM_SERVER_SECRET=x "$zb" sign --app-id 1 --nonce ab --timestamp 1 --secret s 2>/dev/null
 check "sign has no --secret option" [ $? = 2 ]
 ZIM_SERVER_SECRET=x "$zb" sign --app-id 4294967296 --nonce ab --timestamp 1 2>/dev/null

@@ -138,6 +138,8 @@ static void test_replay_workflow(void **state)
                                  "api",
                                  "zim.error.code",
                                  "660500002",
+                                 "zim.action",
+                                 "SendPeerMessage",
                                  "zim.source.topic",
                                  t.peer,
                                  "zim.replay.count",
@@ -162,9 +164,10 @@ static void test_replay_workflow(void **state)
     /* A DLQ record whose value was cut to its first bytes is not
      * published: it would arrive as a broken event. */
     const char *const cut[] = {
-        "zim.failure.class",   "validation",       "zim.error.code",
-        "900000001",           "zim.source.topic", t.peer,
-        "zim.value.truncated", "10485760",         NULL};
+        "zim.failure.class", "validation", "zim.error.code",
+        "900000001",         "zim.action", "SendPeerMessage",
+        "zim.source.topic",  t.peer,       "zim.value.truncated",
+        "10485760",          NULL};
     testenv_produce(p, t.dlq, "cut", "{\"FromUserId\":\"u2\",\"m-cut", cut);
     testenv_flush(p);
     assert_int_equal(replay(b.conf, "--dry-run --key cut"), 1);
@@ -176,6 +179,29 @@ static void test_replay_workflow(void **state)
     for (size_t i = 0; i < src.n; i++)
         assert_null(strstr(src.v[i].value, "m-cut"));
     testenv_recs_free(&src);
+
+    /* A record in the DLQ cannot steer a replay: it goes back to the
+     * input topic of its action (zim.action), whatever zim.source.topic
+     * says, and --to takes only input topics. */
+    const char *const forged[] = {
+        "zim.failure.class", "api",   "zim.action", "SendPeerMessage",
+        "zim.source.topic",  t.reply, NULL};
+    testenv_produce(p, t.dlq, "forged",
+                    "{\"FromUserId\":\"u2\",\"ToUserId\":[\"u1\"],"
+                    "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                    "{\"Message\":\"m-forged 伪造\"}}",
+                    forged);
+    testenv_flush(p);
+    char a3[512];
+    snprintf(a3, sizeof(a3), "--key forged --to %s", t.reply);
+    assert_int_equal(replay(b.conf, a3), 2);
+    assert_int_equal(replay(b.conf, "--key forged"), 0);
+    testenv_read_topic(t.reply, 7, 0, 30000, &r);
+    assert_int_equal(r.n, 7); /* one more reply, no event in it */
+    for (size_t i = 0; i < r.n; i++)
+        assert_null(strstr(r.v[i].value, "m-forged"));
+    testenv_recs_free(&r);
+    assert_int_equal(deliveries(&zs, "m-forged"), 1);
 
     /* Filters, through dry runs. */
     assert_int_equal(replay(b.conf, "--dry-run --format json --code 51102"), 0);
@@ -236,8 +262,8 @@ static void test_interrupted_and_rate(void **state)
     char cmd[2048];
     const char *bd = getenv("ZB_BUILD_DIR");
     snprintf(cmd, sizeof(cmd),
-             "exec %s/zimbridge replay --config %s --all --to %s --rate 10 "
-             "--group g-int >/dev/null 2>&1",
+             "exec %s/zimbridge replay --config %s --all --to %s "
+             "--to-any-topic --rate 10 --group g-int >/dev/null 2>&1",
              bd, conf, target);
     pid_t pid = fork();
     if (pid == 0) {
@@ -257,8 +283,8 @@ static void test_interrupted_and_rate(void **state)
 
     double t0 = testenv_now();
     char args[512];
-    snprintf(args, sizeof(args), "--all --to %s --rate 20 --group g-int",
-             target);
+    snprintf(args, sizeof(args),
+             "--all --to %s --to-any-topic --rate 20 --group g-int", target);
     assert_int_equal(replay(conf, args), 0);
     double took = testenv_now() - t0;
     testenv_read_topic(target, 0, 2000, 15000, &r);

@@ -63,7 +63,7 @@ static void test_file_env_and_dump(void **s)
                    "ZIMBRIDGE_TOPICS_PEER=from.env", NULL};
     assert_int_equal(config_load_env(&cfg, env, err, sizeof(err)), 0);
     assert_int_equal(cfg.app_id, 77);
-    assert_string_equal(cfg.topic[TOPIC_PEER], "from.env");
+    assert_string_equal(cfg.topic[EVENT_PEER], "from.env");
     assert_string_equal(config_kafka_get(&cfg, "client.id"), "zb-test");
     assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
 

@@ -256,10 +256,12 @@ static const struct tcase enums[] = {
      "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":1,"
      "\"MessageBody\":{\"Message\":\"hi\"}}",
      "Priority", BAD},
+    /* Another action's field: refused whatever event.unknown_fields says
+     * (a peer event on the broadcast topic must not go to every user). */
     {B,
      "{\"FromUserId\":\"u1\",\"MessageType\":1,\"Priority\":1,"
      "\"MessageBody\":{\"Message\":\"hi\"}}",
-     "Priority", ZB_CODE_UNKNOWN_FIELD},
+     "Priority", BAD},
     /* MessageType per conversation type */
     {P,
      PEER_HEAD "\"MessageType\":2,\"Priority\":1,\"MessageBody\":"
@@ -322,7 +324,7 @@ static const struct tcase enums[] = {
      "{\"FromUserId\":\"u1\",\"GroupId\":\"g1\",\"MessageType\":1,"
      "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"},"
      "\"SenderUnaware\":0}",
-     "SenderUnaware", ZB_CODE_UNKNOWN_FIELD},
+     "SenderUnaware", BAD},
     /* SendMsgOptions.NoUnread is a bool */
     {P,
      PEER("\"MessageBody\":{\"Message\":\"hi\"},\"SendMsgOptions\":"
@@ -607,6 +609,116 @@ static const struct tcase records[] = {
      "MessageBody.Message.MultiMsg[1].Msg", BAD},
 };
 
+/* SendRoomMessage (reference §2.5): RoomId as other IDs, types 1, 2, 10,
+ * 11-14, 200 and pop-up 20 (rooms only), no OfflinePush, no HasReceipt
+ * (660300013), no recipients. */
+#define R          EVENT_ROOM
+#define ROOM_HEAD  "{\"FromUserId\":\"u1\",\"RoomId\":\"live-1\","
+#define ROOM(rest) ROOM_HEAD "\"Priority\":1," rest "}"
+static const struct tcase rooms[] = {
+    {R, ROOM("\"MessageType\":1,\"MessageBody\":{\"Message\":\"大家好\"}"), OK,
+     0},
+    {R, ROOM("\"MessageType\":20,\"MessageBody\":{\"Message\":\"弹幕 🎉\"}"), OK,
+     0},
+    {R,
+     ROOM("\"MessageType\":2,\"MessageBody\":{\"Message\":\"eyJ0Ijox"
+          "fQ==\",\"IsBase64\":1}"),
+     OK, 0},
+    {R,
+     ROOM("\"MessageType\":200,\"SubMsgType\":7,\"SearchedContent\":\"s\","
+          "\"SenderUnaware\":0,\"MessageBody\":{\"Message\":\"c\"}"),
+     OK, 0},
+    {R,
+     "{\"FromUserId\":\"u1\",\"RoomId\":\"{r32}\",\"Priority\":1,"
+     "\"MessageType\":1,\"MessageBody\":{\"Message\":\"x\"}}",
+     OK, 0},
+    {R,
+     "{\"FromUserId\":\"u1\",\"RoomId\":\"{r33}\",\"Priority\":1,"
+     "\"MessageType\":1,\"MessageBody\":{\"Message\":\"x\"}}",
+     "RoomId", BAD},
+    {R,
+     "{\"FromUserId\":\"u1\",\"RoomId\":\"房间\",\"Priority\":1,"
+     "\"MessageType\":1,\"MessageBody\":{\"Message\":\"x\"}}",
+     "RoomId", BAD},
+    {R,
+     "{\"FromUserId\":\"u1\",\"Priority\":1,\"MessageType\":1,"
+     "\"MessageBody\":{\"Message\":\"x\"}}",
+     "RoomId", BAD},
+    {R, ROOM_HEAD "\"MessageType\":1,\"MessageBody\":{\"Message\":\"x\"}}",
+     "Priority", BAD},
+    {R,
+     ROOM("\"MessageType\":1,\"MessageBody\":{\"Message\":\"x\","
+          "\"HasReceipt\":0}"),
+     "MessageBody.HasReceipt", ZIM_CODE_ROOM_NO_RECEIPT},
+    {R,
+     ROOM("\"MessageType\":1,\"MessageBody\":{\"Message\":\"x\","
+          "\"OfflinePush\":{\"Enable\":1}}"),
+     "MessageBody.OfflinePush", BAD},
+    {R,
+     ROOM("\"MessageType\":1,\"SenderUnaware\":2,\"MessageBody\":{"
+          "\"Message\":\"x\"}"),
+     "SenderUnaware", BAD},
+    {R, ROOM("\"MessageType\":3,\"MessageBody\":{\"Message\":\"x\"}"),
+     "MessageType", BAD},
+    /* Another action's fields: a peer event on the room topic. */
+    {R,
+     ROOM("\"ToUserId\":[\"u2\"],\"MessageType\":1,\"MessageBody\":{"
+          "\"Message\":\"x\"}"),
+     "ToUserId", BAD},
+    /* Pop-up on the other topics. */
+    {P,
+     PEER_HEAD "\"MessageType\":20,\"Priority\":1,\"MessageBody\":{"
+               "\"Message\":\"x\"}}",
+     "MessageType", BAD},
+    {G,
+     "{\"FromUserId\":\"u1\",\"GroupId\":\"g\",\"MessageType\":20,"
+     "\"Priority\":1,\"MessageBody\":{\"Message\":\"x\"}}",
+     "MessageType", BAD},
+    {B,
+     "{\"FromUserId\":\"u1\",\"MessageType\":20,\"MessageBody\":{"
+     "\"Message\":\"x\"}}",
+     "MessageType", BAD},
+    /* RoomId on the peer topic. */
+    {P,
+     "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],\"RoomId\":\"r\","
+     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":{\"Message\":"
+     "\"x\"}}",
+     "RoomId", BAD},
+};
+
+static void test_rooms(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    run_table(rooms, sizeof(rooms) / sizeof(rooms[0]), &lim);
+    /* Kind confusion holds whatever event.unknown_fields says. */
+    lim.allow_unknown_fields = true;
+    static const struct tcase pass[] = {
+        {B,
+         "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"
+         "\"Priority\":1,\"MessageBody\":{\"Message\":\"private\"}}",
+         "ToUserId", BAD},
+        {B,
+         "{\"FromUserId\":\"u1\",\"MessageType\":1,\"Future\":1,"
+         "\"MessageBody\":{\"Message\":\"x\"}}",
+         OK, 0},
+    };
+    run_table(pass, sizeof(pass) / sizeof(pass[0]), &lim);
+    /* The message names where pop-up belongs, and what the room is. */
+    const char *j = PEER_HEAD "\"MessageType\":20,\"Priority\":1,"
+                              "\"MessageBody\":{\"Message\":\"x\"}}";
+    struct event ev;
+    struct event_error err;
+    assert_int_equal(event_parse(&ev, EVENT_PEER, j, strlen(j), &lim, &err),
+                     -1);
+    assert_non_null(strstr(err.message, "it is for room messages"));
+    j = ROOM("\"MessageType\":1,\"MessageBody\":{\"Message\":\"x\"}");
+    assert_int_equal(event_parse(&ev, EVENT_ROOM, j, strlen(j), &lim, &err), 0);
+    assert_string_equal(ev.room_id, "live-1");
+    assert_int_equal(ev.priority, 1);
+    event_free(&ev);
+}
+
 /* Each user once per list: a repeat is named with the entry it repeats. */
 static const struct tcase repeats[] = {
     {P, PEER_HEAD_TO("\"x\",\"x\""), "ToUserId[1]", BAD},
@@ -862,7 +974,9 @@ static void test_accessors(void **s)
     enum event_kind k;
     assert_int_equal(event_kind_parse("group", &k), 0);
     assert_int_equal(k, EVENT_GROUP);
-    assert_int_equal(event_kind_parse("room", &k), -1);
+    assert_int_equal(event_kind_parse("room", &k), 0);
+    assert_int_equal(k, EVENT_ROOM);
+    assert_int_equal(event_kind_parse("roomz", &k), -1);
 }
 
 int main(void)
@@ -878,6 +992,7 @@ int main(void)
         cmocka_unit_test(test_settings_change_rules),
         cmocka_unit_test(test_accessors),
         cmocka_unit_test(test_repeats),
+        cmocka_unit_test(test_rooms),
         cmocka_unit_test(test_multilingual),
         cmocka_unit_test(test_four_byte_limits),
     };

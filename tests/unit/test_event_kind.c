@@ -17,7 +17,9 @@ static void test_names_table(void **st)
         {EVENT_PEER, "peer", "SendPeerMessage"},
         {EVENT_GROUP, "group", "SendGroupMessage"},
         {EVENT_BROADCAST, "broadcast", "SendMessageToAllUsers"},
+        {EVENT_ROOM, "room", "SendRoomMessage"},
     };
+    assert_int_equal(sizeof(t) / sizeof(t[0]), ZB_ACTION_COUNT);
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         enum event_kind k = EVENT_PEER;
         assert_string_equal(event_kind_name(t[i].kind), t[i].name);
@@ -28,7 +30,9 @@ static void test_names_table(void **st)
     }
     enum event_kind k;
     assert_int_equal(event_kind_parse("Peer", &k), -1); /* case matters */
-    assert_int_equal(event_kind_of_action("SendRoomMessage"), -1);
+    assert_int_equal(event_kind_of_action("RevokeRoomMessage"), -1);
+    assert_int_equal(event_kind_parse("rooms", &k), -1);
+    assert_string_equal(event_kind_list(), "peer, group, broadcast or room");
     assert_int_equal(event_kind_of_action(NULL), -1);
 }
 

@@ -66,7 +66,7 @@ static void *read_loop(void *arg)
 static void test_served_while_updated(void **state)
 {
     (void)state;
-    const char *topics[5] = {"p", "g", "b", "r", "d"};
+    const char *topics[TOPIC_ROLE_COUNT] = {"p", "g", "b", "room", "r", "d"};
     char err[256];
     struct metrics *m = metrics_new(topics);
     assert_non_null(m);

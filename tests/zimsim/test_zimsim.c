@@ -29,6 +29,9 @@
 #define BCAST_OK                                                               \
     "{\"FromUserId\":\"u1\",\"MessageType\":1,\"MessageBody\":"                \
     "{\"Message\":\"hi\"},\"PushType\":0}"
+#define ROOM_OK                                                                \
+    "{\"FromUserId\":\"u1\",\"RoomId\":\"r1\",\"MessageType\":20,"             \
+    "\"Priority\":1,\"MessageBody\":{\"Message\":\"hi\"}}"
 
 static const char *const no_quota[] = {
     "--qps-peer", "0", "--qps-group", "0", "--qps-broadcast", "0", NULL};
@@ -100,7 +103,7 @@ static void test_common_parameter_codes(void **state)
                      t[i].code, code, out.data);
         assert_non_null(strstr(out.data, "\"RequestId\":\""));
     }
-    signed_query(q, sizeof(q), "SendRoomMessage", TESTENV_APP_ID, now, "2.0");
+    signed_query(q, sizeof(q), "RevokeRoomMessage", TESTENV_APP_ID, now, "2.0");
     assert_int_equal(raw(&zs, q, PEER_OK, &out), 100000007);
     signed_query(q, sizeof(q), "SendPeerMessage", 12345, now, "2.0");
     assert_int_equal(raw(&zs, q, PEER_OK, &out), 100000010); /* wrong AppId */
@@ -368,6 +371,81 @@ static double wall_second_start(void)
     return next;
 }
 
+/* SendRoomMessage (reference §2.5): rooms and who is online in them from
+ * --rooms, rooms_add at run time, 660300001 for a room that does not
+ * exist, 660300013 for HasReceipt, pop-up (20) for rooms only, no MsgId
+ * in the answer, and the log line naming the room. */
+static void test_rooms(void **state)
+{
+    (void)state;
+    struct zimsim zs;
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    char rooms[64];
+    snprintf(rooms, sizeof(rooms), "/tmp/zbrooms.%ld", (long)getpid());
+    FILE *f = fopen(rooms, "w");
+    assert_non_null(f);
+    fputs("# rooms and who is online\nlive-1: u1, u2,u3\nempty\n", f);
+    fclose(f);
+    const char *const args[] = {"--rooms", rooms, "--qps-room", "0", NULL};
+    testenv_zimsim_start(&zs, NULL, NULL, args);
+#define ROOM(room, type, body)                                                 \
+    "{\"FromUserId\":\"u1\",\"RoomId\":\"" room "\",\"MessageType\":" type     \
+    ",\"Priority\":2,\"MessageBody\":{" body "}}"
+    static const struct {
+        const char *action, *body;
+        int64_t code;
+    } t[] = {
+        {"SendRoomMessage", ROOM("live-1", "1", "\"Message\":\"大家好 👋\""), 0},
+        {"SendRoomMessage", ROOM("live-1", "20", "\"Message\":\"弹幕 🎉\""), 0},
+        {"SendRoomMessage", ROOM("empty", "1", "\"Message\":\"hi\""), 0},
+        {"SendRoomMessage", ROOM("nowhere", "1", "\"Message\":\"hi\""),
+         660300001},
+        {"SendRoomMessage",
+         ROOM("live-1", "1", "\"Message\":\"hi\",\"HasReceipt\":1"), 660300013},
+        {"SendRoomMessage",
+         "{\"FromUserId\":\"u1\",\"MessageType\":1,"
+         "\"Priority\":1,\"MessageBody\":{\"Message\":"
+         "\"hi\"}}",
+         660000002},
+        /* Pop-up is for rooms only. */
+        {"SendPeerMessage",
+         "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],\"MessageType\":20,"
+         "\"Priority\":1,\"MessageBody\":{\"Message\":\"x\"}}",
+         660000002},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        assert_int_equal(testenv_zim_call(&zs, t[i].action, t[i].body, &out),
+                         200);
+        if (testenv_code(&out) != t[i].code)
+            fail_msg("case %zu: %s", i, out.data);
+        if (t[i].code == 0) {
+            assert_null(strstr(out.data, "MsgId"));
+            assert_null(strstr(out.data, "MsgSeq"));
+        }
+    }
+    /* A room created at run time (CreateRoom, in ZIM's console). */
+    testenv_zimsim_control(&zs, "{\"rooms_add\":{\"nowhere\":[\"u9\"]}}");
+    testenv_zim_call(&zs, "SendRoomMessage",
+                     ROOM("nowhere", "1", "\"Message\":\"now it exists\""),
+                     &out);
+    assert_int_equal(testenv_code(&out), 0);
+    testenv_zimsim_get(&zs, "/_sim/messages", &out);
+    assert_int_equal(
+        testenv_count_lines(out.data, "\"action\":\"SendRoomMessage\""), 4);
+    assert_int_equal(
+        testenv_count_lines(out.data, "\"room\":\"live-1\",\"online\":3"), 2);
+    assert_int_equal(
+        testenv_count_lines(out.data, "\"room\":\"nowhere\",\"online\":1"), 1);
+    testenv_zimsim_get(&zs, "/_sim/stats", &out);
+    assert_non_null(strstr(out.data, "\"SendRoomMessage\":{\"requests\":7,"
+                                     "\"accepted\":4"));
+#undef ROOM
+    testenv_zimsim_stop(&zs);
+    unlink(rooms);
+    buf_free(&out);
+}
+
 static void test_quotas(void **state)
 {
     (void)state;
@@ -389,6 +467,12 @@ static void test_quotas(void **state)
     }
     t0 = testenv_now();
     ok = burst(&zs, "SendGroupMessage", GROUP_OK, 15, 7, &rej);
+    if (testenv_now() - t0 < 0.9) {
+        assert_int_equal(ok, 10);
+        assert_int_equal(rej, 5);
+    }
+    t0 = testenv_now();
+    ok = burst(&zs, "SendRoomMessage", ROOM_OK, 15, 7, &rej);
     if (testenv_now() - t0 < 0.9) {
         assert_int_equal(ok, 10);
         assert_int_equal(rej, 5);
@@ -581,6 +665,7 @@ int main(void)
         cmocka_unit_test_teardown(test_server_side_rules, testenv_teardown),
         cmocka_unit_test_teardown(test_responses_ids_and_seqs,
                                   testenv_teardown),
+        cmocka_unit_test_teardown(test_rooms, testenv_teardown),
         cmocka_unit_test_teardown(test_quotas, testenv_teardown),
         cmocka_unit_test_teardown(test_broadcast_window, testenv_teardown),
         cmocka_unit_test_teardown(test_moderation, testenv_teardown),
