@@ -102,7 +102,7 @@ play() {
 
 topics() {
     local t=""
-    for r in peer group broadcast reply dlq; do t="$t $1.$r:3"; done
+    for r in peer group broadcast room reply dlq; do t="$t $1.$r:3"; done
     # shellcheck disable=SC2086
     "$ZB_SOURCE_DIR/scripts/kafka-local" admin create $t >/dev/null
 }
@@ -130,6 +130,7 @@ settings:
   topics.peer: kube-helm.peer
   topics.group: kube-helm.group
   topics.broadcast: kube-helm.broadcast
+  topics.room: kube-helm.room
   topics.reply: kube-helm.reply
   topics.dlq: kube-helm.dlq
   quota.peer_per_s: "0"
@@ -183,6 +184,7 @@ patches:
         ZIMBRIDGE_TOPICS_PEER: kube-kust.peer
         ZIMBRIDGE_TOPICS_GROUP: kube-kust.group
         ZIMBRIDGE_TOPICS_BROADCAST: kube-kust.broadcast
+        ZIMBRIDGE_TOPICS_ROOM: kube-kust.room
         ZIMBRIDGE_TOPICS_REPLY: kube-kust.reply
         ZIMBRIDGE_TOPICS_DLQ: kube-kust.dlq
         ZIMBRIDGE_QUOTA_PEER_PER_S: "0"

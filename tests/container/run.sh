@@ -98,12 +98,12 @@ n_corpus=$("$corpus" count)
 run_image() {
     local name=$1 user=$2 mech=$3; shift 3
     local pfx=ct.$name.$$ port topics=""
-    for t in peer group broadcast reply dlq; do topics="$topics $pfx.$t:3"; done
+    for t in peer group broadcast room reply dlq; do topics="$topics $pfx.$t:3"; done
     # shellcheck disable=SC2086
     "$ZB_SOURCE_DIR/scripts/kafka-local" admin create $topics >/dev/null
     local kl="$ZB_SOURCE_DIR/scripts/kafka-local"
-    "$kl" admin allow "$user" READ topic "$pfx.peer" "$pfx.group" "$pfx.broadcast" "$pfx.reply" >/dev/null
-    "$kl" admin allow "$user" DESCRIBE topic "$pfx.peer" "$pfx.group" "$pfx.broadcast" "$pfx.reply" "$pfx.dlq" >/dev/null
+    "$kl" admin allow "$user" READ topic "$pfx.peer" "$pfx.group" "$pfx.broadcast" "$pfx.room" "$pfx.reply" >/dev/null
+    "$kl" admin allow "$user" DESCRIBE topic "$pfx.peer" "$pfx.group" "$pfx.broadcast" "$pfx.room" "$pfx.reply" "$pfx.dlq" >/dev/null
     "$kl" admin allow "$user" WRITE topic "$pfx.reply" "$pfx.dlq" >/dev/null
     "$kl" admin allow "$user" READ group "$pfx" >/dev/null
     port=$(zb_free_port)
@@ -123,7 +123,7 @@ run_image() {
         -e ZIMBRIDGE_ZIM_SERVER_SECRET_FILE=/run/secrets/zim/server-secret \
         -e ZIMBRIDGE_HTTP_LISTEN="127.0.0.1:$port" \
         -e ZIMBRIDGE_TOPICS_PEER="$pfx.peer" -e ZIMBRIDGE_TOPICS_GROUP="$pfx.group" \
-        -e ZIMBRIDGE_TOPICS_BROADCAST="$pfx.broadcast" \
+        -e ZIMBRIDGE_TOPICS_BROADCAST="$pfx.broadcast" -e ZIMBRIDGE_TOPICS_ROOM="$pfx.room" \
         -e ZIMBRIDGE_TOPICS_REPLY="$pfx.reply" -e ZIMBRIDGE_TOPICS_DLQ="$pfx.dlq" \
         -e ZIMBRIDGE_QUOTA_PEER_PER_S=0 -e ZIMBRIDGE_LOG_FORMAT=json \
         "$@" localhost/zimbridge:test)

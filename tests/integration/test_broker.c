@@ -205,8 +205,8 @@ static void test_zim_tls(void **state)
 static void grant(const char *user, const struct topics *t, bool dlq)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "admin allow %s READ topic %s %s %s", user,
-             t->peer, t->group, t->broadcast);
+    snprintf(cmd, sizeof(cmd), "admin allow %s READ topic %s %s %s %s", user,
+             t->peer, t->group, t->broadcast, t->room);
     kafka_local(cmd);
     snprintf(cmd, sizeof(cmd), "admin allow %s READ group %s", user,
              t->group_id);

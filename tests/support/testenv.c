@@ -379,12 +379,14 @@ void testenv_topics(struct topics *t, int partitions)
     testenv_unique("t.peer", t->peer, sizeof(t->peer));
     testenv_unique("t.group", t->group, sizeof(t->group));
     testenv_unique("t.broadcast", t->broadcast, sizeof(t->broadcast));
+    testenv_unique("t.room", t->room, sizeof(t->room));
     testenv_unique("t.reply", t->reply, sizeof(t->reply));
     testenv_unique("t.dlq", t->dlq, sizeof(t->dlq));
     testenv_unique("g", t->group_id, sizeof(t->group_id));
     testenv_create_topic(t->peer, partitions);
     testenv_create_topic(t->group, partitions);
     testenv_create_topic(t->broadcast, partitions);
+    testenv_create_topic(t->room, partitions);
     testenv_create_topic(t->reply, 3);
     testenv_create_topic(t->dlq, 3);
 }
@@ -409,10 +411,10 @@ void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
             "zim.endpoint = %s\nzim.app_id = %u\n"
             "zim.server_secret_file = %s/secret\n"
             "topics.peer = %s\ntopics.group = %s\ntopics.broadcast = %s\n"
-            "topics.reply = %s\ntopics.dlq = %s\nlog.level = debug\n"
-            "http.listen = 127.0.0.1:0\n%s\n",
+            "topics.room = %s\ntopics.reply = %s\ntopics.dlq = %s\n"
+            "log.level = debug\nhttp.listen = 127.0.0.1:0\n%s\n",
             testenv_bootstrap(), t->group_id, zs->url, TESTENV_APP_ID, zs->dir,
-            t->peer, t->group, t->broadcast, t->reply, t->dlq,
+            t->peer, t->group, t->broadcast, t->room, t->reply, t->dlq,
             extra_conf ? extra_conf : "");
     fclose(f);
     b->pid = fork();

@@ -69,10 +69,10 @@ void testenv_zimsim_control(const struct zimsim *zs, const char *json);
 
 /* ---- the bridge and its topics ---- */
 
-/* A fresh set of the five topics (peer, group, broadcast: `partitions`
- * each; reply and dlq: 3) and a fresh consumer group name. */
+/* A fresh set of the six topics (peer, group, broadcast, room:
+ * `partitions` each; reply and dlq: 3) and a fresh consumer group name. */
 struct topics {
-    char peer[96], group[96], broadcast[96], reply[96], dlq[96];
+    char peer[96], group[96], broadcast[96], room[96], reply[96], dlq[96];
     char group_id[96];
 };
 void testenv_topics(struct topics *t, int partitions);
