@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "log.h"
 #include "rng.h"
+#include "utf8.h"
 #include "zim_sign.h"
 
 #include <curl/curl.h>
@@ -242,9 +243,13 @@ static void complete(struct zim_client *zc, CURLMsg *m)
         (curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK &&
          up >= (curl_off_t)s->body_len);
     if (res.curl_rc != CURLE_OK) {
-        snprintf(res.error, sizeof(res.error), "%s%s",
-                 s->errbuf[0] ? s->errbuf : curl_easy_strerror(m->data.result),
-                 res.sent ? " (after the request was sent)" : "");
+        /* curl's words first; cut (between characters) if too long. */
+        int w = snprintf(res.error, sizeof(res.error), "%s%s",
+                         s->errbuf[0] ? s->errbuf
+                                      : curl_easy_strerror(m->data.result),
+                         res.sent ? " (after the request was sent)" : "");
+        if (w < 0 || (size_t)w >= sizeof(res.error))
+            utf8_trim_tail(res.error);
     } else if (res.http == 200) {
         zim_proto_parse(&res, s->resp.data ? s->resp.data : "", s->resp.len);
     } else {
