@@ -3,6 +3,8 @@
 
 #include "action.h"
 
+#include <json-c/json.h>
+
 /* Reference §5: RETRY and RESIGN codes, plus the server-internal SUPPORT
  * codes that describe a passing failure of ZIM itself (read body, gateway,
  * database, moderation service), which a later attempt can get past. */
@@ -120,6 +122,30 @@ struct verdict outcome_judge(const struct zim_result *res, enum event_kind kind)
      * 660500003 for broadcasts). */
     v.throttled = res->parsed && action_throttles(kind, res->code);
     return v;
+}
+
+int64_t outcome_code(const struct zim_result *res)
+{
+    if (res->parsed)
+        return res->code;
+    return res->curl_rc       ? ZB_CODE_TRANSPORT
+           : res->http != 200 ? ZB_CODE_HTTP
+                              : ZB_CODE_BAD_ANSWER;
+}
+
+int64_t outcome_recipients_code(struct json_object *error_list)
+{
+    size_t n = json_object_is_type(error_list, json_type_array)
+                   ? json_object_array_length(error_list)
+                   : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *sub = NULL;
+        if (json_object_object_get_ex(json_object_array_get_idx(error_list, i),
+                                      "SubCode", &sub) &&
+            json_object_is_type(sub, json_type_int))
+            return json_object_get_int64(sub);
+    }
+    return 0;
 }
 
 int64_t outcome_backoff_ms(int n, int64_t base, int64_t cap, uint64_t rnd)

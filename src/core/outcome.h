@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct json_object;
+
 /* Project codes for outcomes that have no ZIM Code (README: error codes). */
 #define ZB_CODE_TRANSPORT  900000010 /* no answer: connect, TLS, timeout */
 #define ZB_CODE_HTTP       900000011 /* an HTTP status other than 200 */
@@ -75,6 +77,14 @@ bool outcome_resends_ambiguous(enum event_kind kind, enum ambiguity a);
 bool outcome_code_is_transient(int64_t code);
 /* Codes that mean our AppId/secret/setup is wrong, not the message. */
 bool outcome_code_is_systemic(int64_t code);
+
+/* The code an answer is filed under: ZIM's Code when it answered with
+ * one, else the project code for what went wrong (transport, HTTP, an
+ * answer that is not ZIM's JSON). */
+int64_t outcome_code(const struct zim_result *res);
+/* The code a per-recipient failure is filed under: the first integer
+ * SubCode of ZIM's ErrorList (NULL: none), or 0 when it has none. */
+int64_t outcome_recipients_code(struct json_object *error_list);
 
 /* Full jitter: a wait in [base, min(cap, base * 2^n)] for retry n >= 0,
  * chosen by rnd. */

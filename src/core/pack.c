@@ -99,3 +99,10 @@ size_t pack_chunk(size_t total, size_t off)
     return total - off < PACK_MAX_RECIPIENTS ? total - off
                                              : PACK_MAX_RECIPIENTS;
 }
+
+bool pack_linger(bool packs, size_t recipients, bool sent_before, int64_t now,
+                 int64_t received, int64_t linger_ms)
+{
+    return packs && recipients < PACK_MAX_RECIPIENTS && !sent_before &&
+           now < received + linger_ms;
+}

@@ -53,4 +53,10 @@ struct json_object *pack_filter(struct json_object *list,
  * total: at most PACK_MAX_RECIPIENTS. */
 size_t pack_chunk(size_t total, size_t off);
 
+/* pack.linger_ms: whether a call that could go now waits to fill up. Only
+ * a call of events that may pack, not full yet, holding an event never
+ * sent before (a retry does not wait), and until received + linger. */
+bool pack_linger(bool packs, size_t recipients, bool sent_before, int64_t now,
+                 int64_t received, int64_t linger_ms);
+
 #endif

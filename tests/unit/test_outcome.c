@@ -8,8 +8,22 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <string.h>
+
+/* ZIM's answer as zim_client fills it: a curl result, an HTTP status,
+ * the body (NULL: none), whether the request went out whole. */
+static void answer(struct zim_result *res, int curl_rc, bool sent, long http,
+                   const char *body)
+{
+    zim_result_init(res);
+    res->curl_rc = curl_rc;
+    res->sent = sent;
+    res->http = http;
+    if (body)
+        zim_proto_parse(res, body, strlen(body));
+}
 
 static void test_classify_table(void **s)
 {
@@ -61,12 +75,7 @@ static void test_classify_table(void **s)
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         struct zim_result res;
-        zim_result_init(&res);
-        res.curl_rc = t[i].curl_rc;
-        res.http = t[i].http;
-        if (t[i].body)
-            zim_proto_parse(&res, t[i].body, strlen(t[i].body));
-        res.sent = true;
+        answer(&res, t[i].curl_rc, true, t[i].http, t[i].body);
         enum outcome got = outcome_classify(&res, EVENT_PEER);
         if (got != t[i].want)
             fail_msg("case %zu (%s): want %s got %s", i,
@@ -159,12 +168,7 @@ static void test_judge_table(void **s)
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         struct zim_result res;
-        zim_result_init(&res);
-        res.curl_rc = t[i].curl_rc;
-        res.http = t[i].http;
-        if (t[i].body)
-            zim_proto_parse(&res, t[i].body, strlen(t[i].body));
-        res.sent = true;
+        answer(&res, t[i].curl_rc, true, t[i].http, t[i].body);
         struct verdict v = outcome_judge(&res, t[i].kind);
         if (v.outcome != t[i].outcome || v.breaker != t[i].breaker ||
             v.throttled != t[i].throttled)
@@ -215,12 +219,7 @@ static void test_ambiguity_table(void **s)
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         struct zim_result res;
-        zim_result_init(&res);
-        res.curl_rc = t[i].curl_rc;
-        res.sent = t[i].sent;
-        res.http = t[i].http;
-        if (t[i].body)
-            zim_proto_parse(&res, t[i].body, strlen(t[i].body));
+        answer(&res, t[i].curl_rc, t[i].sent, t[i].http, t[i].body);
         assert_int_equal(outcome_ambiguity(&res), t[i].a);
         const enum outcome want[] = {t[i].peer, t[i].group, t[i].broadcast};
         for (int k = 0; k < 3; k++) {
@@ -234,6 +233,53 @@ static void test_ambiguity_table(void **s)
     assert_false(outcome_resends_ambiguous(EVENT_PEER, AMBIG_ANSWER));
     assert_true(outcome_resends_ambiguous(EVENT_GROUP, AMBIG_NO_ANSWER));
     assert_false(outcome_resends_ambiguous(EVENT_BROADCAST, AMBIG_NO_ANSWER));
+}
+
+/* The code an answer, or a recipient's failure, is filed under: one rule
+ * for the reply, the DLQ record and a split event's parts. */
+static void test_codes_filed(void **s)
+{
+    (void)s;
+    static const struct {
+        int curl_rc;
+        long http;
+        const char *body;
+        int64_t code;
+    } t[] = {
+        {CURLE_OK, 200, "{\"Code\":660300001,\"Message\":\"房间不存在\"}",
+         660300001},
+        {CURLE_OK, 200, "{\"Code\":0}", 0},
+        {CURLE_OPERATION_TIMEDOUT, 0, NULL, ZB_CODE_TRANSPORT},
+        {CURLE_OK, 502, NULL, ZB_CODE_HTTP},
+        {CURLE_OK, 200, "<html>", ZB_CODE_BAD_ANSWER},
+        {CURLE_OK, 200, "{\"Code\":\"7\"}", ZB_CODE_BAD_ANSWER},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct zim_result res;
+        answer(&res, t[i].curl_rc, false, t[i].http, t[i].body);
+        assert_int_equal(outcome_code(&res), t[i].code);
+        zim_result_free(&res);
+    }
+    static const struct {
+        const char *errors;
+        int64_t code;
+    } r[] = {
+        {"[{\"UserId\":\"a\",\"SubCode\":51102},{\"UserId\":\"b\","
+         "\"SubCode\":1}]",
+         51102},
+        {"[{\"UserId\":\"a\"},{\"UserId\":\"b\",\"SubCode\":660200001}]",
+         660200001},
+        {"[{\"UserId\":\"a\",\"SubCode\":\"51102\"}]", 0},
+        {"[]", 0},
+        {"{\"SubCode\":5}", 0},
+        {NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+        struct json_object *l =
+            r[i].errors ? json_tokener_parse(r[i].errors) : NULL;
+        assert_int_equal(outcome_recipients_code(l), r[i].code);
+        json_object_put(l);
+    }
 }
 
 /* Whether a retry goes, and after how long. */
@@ -305,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_backoff_full_jitter),
         cmocka_unit_test(test_judge_table),
         cmocka_unit_test(test_ambiguity_table),
+        cmocka_unit_test(test_codes_filed),
         cmocka_unit_test(test_retry_wait_table),
         cmocka_unit_test(test_filing_table),
     };

@@ -193,9 +193,37 @@ static void test_filter_table(void **st)
     json_object_put(list);
 }
 
+/* pack.linger_ms: a call waits to fill only while it may still grow, only
+ * for events never sent, and only until received + linger. */
+static void test_linger_table(void **s)
+{
+    (void)s;
+    static const struct {
+        bool packs;
+        size_t rcpt;
+        bool sent_before;
+        int64_t now, received, linger;
+        bool want;
+    } t[] = {
+        {true, 1, false, 100, 90, 50, true},  /* 40 ms left */
+        {true, 1, false, 140, 90, 50, false}, /* its time is up */
+        {true, 1, false, 139, 90, 50, true},
+        {true, 1, false, 100, 90, 0, false},    /* linger off (default) */
+        {false, 1, false, 100, 90, 50, false},  /* group, room: no packing */
+        {true, 100, false, 100, 90, 50, false}, /* full */
+        {true, 99, false, 100, 90, 50, true},
+        {true, 1, true, 100, 90, 50, false}, /* a retry goes at once */
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (pack_linger(t[i].packs, t[i].rcpt, t[i].sent_before, t[i].now,
+                        t[i].received, t[i].linger) != t[i].want)
+            fail_msg("case %zu", i);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_linger_table),
         cmocka_unit_test(test_what_packs_table),
         cmocka_unit_test(test_add_table),
         cmocka_unit_test(test_chunk_table),
