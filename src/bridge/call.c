@@ -1,6 +1,8 @@
 /* call.c - a ZIM call's jobs, body and answer parts. */
 #include "call.h"
 
+#include "outcome.h"
+
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,8 +61,8 @@ int call_body(struct call *c, const char **data, size_t *len)
 {
     const struct job *j = c->jobs[0];
     if (c->whole) {
-        *data = j->rkm->payload;
-        *len = j->rkm->len;
+        *data = j->body; /* the request as it came */
+        *len = j->body_len;
         return 0;
     }
     buf_reset(&c->body);
@@ -68,16 +70,6 @@ int call_body(struct call *c, const char **data, size_t *len)
         return -1;
     *data = c->body.data;
     *len = c->body.len;
-    return 0;
-}
-
-/* The first SubCode of a part's ErrorList, or 0. */
-static int64_t first_subcode(struct json_object *errs)
-{
-    struct json_object *e = json_object_array_get_idx(errs, 0), *sub = NULL;
-    if (e && json_object_object_get_ex(e, "SubCode", &sub) &&
-        json_object_is_type(sub, json_type_int))
-        return json_object_get_int64(sub);
     return 0;
 }
 
@@ -112,7 +104,7 @@ void call_part(const struct call *c, const struct job *j,
     part->n_failed = errs ? json_object_array_length(errs) : 0;
     if (res->code == 0 && part->n_failed > 0 && succ &&
         json_object_array_length(succ) == 0) {
-        part->code = first_subcode(errs);
+        part->code = outcome_recipients_code(errs);
         if (part->code == 0)
             part->code = ZIM_CODE_BAD_PARAM;
         snprintf(part->message, sizeof(part->message),

@@ -43,13 +43,10 @@ int dlq_is_failure_header(const char *name)
  * failed recipient's SubCode (ZIM's Code is 0 there). */
 static int64_t dlq_code(const struct job *job)
 {
-    struct json_object *e = NULL, *sub = NULL;
-    if (job->failure == FAILURE_PARTIAL && job->res.error_list &&
-        (e = json_object_array_get_idx(job->res.error_list, 0)) &&
-        json_object_object_get_ex(e, "SubCode", &sub) &&
-        json_object_is_type(sub, json_type_int))
-        return json_object_get_int64(sub);
-    return job->code;
+    int64_t sub = job->failure == FAILURE_PARTIAL
+                      ? outcome_recipients_code(job->res.error_list)
+                      : 0;
+    return sub ? sub : job->code;
 }
 
 /* Appends ,"name":[...] (the array as ZIM sent it, or [] without one). */
@@ -277,8 +274,18 @@ int dlq_record(const struct job *job, const struct config *cfg,
         rd_kafka_header_remove(*hdrs, failure_headers[i]);
     if (failure_context(job, now_wall_ms, *hdrs) == -1)
         return -1;
-    if (job->failure == FAILURE_PARTIAL)
-        return dlq_narrow(job->ev.root, job->res.error_list, value);
+    if (job->failure == FAILURE_PARTIAL) {
+        /* The request narrowed to the failed recipients, in the envelope
+         * the record came in: what a replay publishes. */
+        struct buf body;
+        buf_init(&body, value->limit);
+        int rc = dlq_narrow(job->ev.root, job->res.error_list, &body) == 0
+                     ? envelope_encode(job->envelope, rkm->payload, rkm->len,
+                                       body.data, body.len, value)
+                     : -1;
+        buf_free(&body);
+        return rc;
+    }
     size_t len = rkm->len;
     if (len > (size_t)cfg->max_record_bytes && len > DLQ_TRUNCATED_BYTES) {
         /* Refused unread for its size: keep its first 64 KiB only, so the

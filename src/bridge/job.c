@@ -7,6 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+void jl_push(struct jlist *l, struct job *j)
+{
+    j->next = NULL;
+    j->prev = l->tail;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+    l->n++;
+}
+
+void jl_remove(struct jlist *l, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        l->head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        l->tail = j->prev;
+    j->next = j->prev = NULL;
+    l->n--;
+}
+
 void job_pool_free(struct job_pool *pool)
 {
     while (pool->head) {
@@ -141,10 +167,7 @@ enum outcome job_settle(struct job *job, enum outcome last, bool fail_rest)
         job->chunk_off = job->n_to;
     keep(&job->kept_succ, NULL);
     keep(&job->kept_err, NULL);
-    int64_t code = r->parsed        ? r->code
-                   : r->curl_rc     ? ZB_CODE_TRANSPORT
-                   : r->http != 200 ? ZB_CODE_HTTP
-                                    : ZB_CODE_BAD_ANSWER;
+    int64_t code = outcome_code(r);
     for (size_t i = job->chunk_off; job->kept_err && i < job->n_to; i++) {
         struct json_object *e = json_object_new_object();
         json_object_object_add(e, "UserId", json_object_new_string(job->to[i]));

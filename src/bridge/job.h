@@ -9,6 +9,7 @@
 #define ZB_JOB_H
 
 #include "buf.h"
+#include "envelope.h"
 #include "event.h"
 #include "jobsched.h"
 #include "kafka_in.h"
@@ -33,6 +34,9 @@ struct job_record {
 
 struct job {
     rd_kafka_message_t *rkm; /* owned; freed with the job */
+    enum envelope envelope;  /* how rkm's value holds the request */
+    const char *body;        /* the request body, in rkm's value */
+    size_t body_len;
     struct kafka_in_ticket ticket;
     enum event_kind kind;
     bool valid;
@@ -68,6 +72,15 @@ struct job {
     int packed;       /* events that shared its last call (1: alone) */
     int attempts_max; /* a split event's most attempts of one part */
 };
+
+/* A list of jobs (the loop's waiting and done lists, the calls in flight);
+ * a job is in at most one. */
+struct jlist {
+    struct job *head, *tail;
+    int n;
+};
+void jl_push(struct jlist *l, struct job *j);
+void jl_remove(struct jlist *l, struct job *j);
 
 /* Freed jobs kept for the next records. A job is a few KB: allocating
  * one per record made malloc consolidate its fast bins each time (3 % of

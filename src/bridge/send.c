@@ -5,32 +5,112 @@
  * are identical but for ToUserId (core/pack.h): they gather only while
  * they wait anyway, so packing adds no latency while the quota is not
  * the bottleneck. */
-#define LOG_COMPONENT "service"
-#include "service_int.h"
+#define LOG_COMPONENT "send"
+#include "send.h"
+
+#include "call.h"
 
 #include "action.h"
 #include "clock.h"
 #include "log.h"
 #include "offsets.h"
 #include "pack.h"
+#include "rng.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+struct sender {
+    const struct config *cfg;
+    struct jobsched *sched;
+    struct kafka_in *ki;
+    struct zim_client *zc;
+    struct metrics *m;
+    struct flow *flow;
+    struct send_hooks hooks;
+    struct jlist inflight;   /* jobs in calls in flight */
+    struct call *free_calls; /* calls answered, kept for reuse */
+    uint64_t rng;            /* retry jitter */
+    bool stopping;
+    /* Bumped when a job comes, goes or is queued again: which jobs are
+     * ready, and which of them hold back commits, change only then. A
+     * search for a job the window lets go that found none is not repeated
+     * before this or the window moves. */
+    uint64_t epoch, searched[ZB_ACTION_COUNT];
+    int64_t searched_window[ZB_ACTION_COUNT], searched_limit[ZB_ACTION_COUNT];
+};
+
+static void free_calls(struct sender *s);
+
+struct sender *sender_new(const struct config *cfg, struct jobsched *sched,
+                          struct kafka_in *ki, struct metrics *m,
+                          struct flow *flow, const struct send_hooks *hooks)
+{
+    struct sender *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->cfg = cfg;
+    s->sched = sched;
+    s->ki = ki;
+    s->m = m;
+    s->flow = flow;
+    s->hooks = *hooks;
+    if (rng_secure(&s->rng, sizeof(s->rng)) == -1)
+        s->rng = (uint64_t)clock_wall_us(); /* jitter only: not a secret */
+    s->rng |= 1;
+    return s;
+}
+
+void sender_attach(struct sender *s, struct zim_client *zc)
+{
+    s->zc = zc;
+}
+
+void sender_destroy(struct sender *s)
+{
+    if (s == NULL)
+        return;
+    free_calls(s);
+    free(s);
+}
+
+void sender_requeue(struct sender *s, struct job *j)
+{
+    /* A job back to the scheduler may be the one a blocked window waits
+     * for: the search for one may find it now (epoch). */
+    s->epoch++;
+    jobsched_requeue(s->sched, &j->sn);
+}
+
+void sender_jobs_changed(struct sender *s)
+{
+    s->epoch++;
+}
+
+void sender_stop(struct sender *s)
+{
+    s->stopping = true;
+}
+
+struct jlist *sender_inflight(struct sender *s)
+{
+    return &s->inflight;
+}
+
 /* ---- the commit window ---- */
 
 /* The commit window (offsets.h): records sent to ZIM and not recorded by
  * a commit, at most its limit now. */
-static struct offsets_window window_now(const struct service *s)
+static struct offsets_window window_now(const struct sender *s)
 {
     return (struct offsets_window){.used = kafka_in_window(s->ki),
                                    .max = kafka_in_window_limit(s->ki),
                                    .partitions = kafka_in_assigned(s->ki)};
 }
 
-static struct offsets_cand cand_of(struct service *s, const struct job *j)
+static struct offsets_cand cand_of(struct sender *s, const struct job *j)
 {
     return (struct offsets_cand){.sent_before = j->first_send_ms != 0,
                                  .holds_commit =
@@ -40,7 +120,7 @@ static struct offsets_cand cand_of(struct service *s, const struct job *j)
 /* The ready jobs of one action, best first, with what the window knows
  * of them: the candidates offsets_choose() picks from. */
 struct ready_set {
-    struct service *s;
+    struct sender *s;
     int action;
     struct job **jobs;
     struct offsets_cand *cands;
@@ -78,7 +158,7 @@ static void add_ready(void *opaque, struct jobsched_node *node)
  * a record holding back its partition's commit). NULL: none may go now;
  * a search that found none is not repeated before the jobs or the window
  * change. */
-static struct job *next_job(struct service *s, enum event_kind action)
+static struct job *next_job(struct sender *s, enum event_kind action)
 {
     struct job *best = job_of(jobsched_pop(s->sched, (int)action));
     struct offsets_window w = window_now(s);
@@ -109,7 +189,7 @@ static struct job *next_job(struct service *s, enum event_kind action)
 
 /* ---- calls ---- */
 
-static struct call *call_get(struct service *s, enum event_kind kind)
+static struct call *call_get(struct sender *s, enum event_kind kind)
 {
     struct call *c = s->free_calls;
     if (c)
@@ -120,13 +200,13 @@ static struct call *call_get(struct service *s, enum event_kind kind)
     return c;
 }
 
-static void call_put(struct service *s, struct call *c)
+static void call_put(struct sender *s, struct call *c)
 {
     c->next = s->free_calls;
     s->free_calls = c;
 }
 
-void send_free_calls(struct service *s)
+static void free_calls(struct sender *s)
 {
     while (s->free_calls) {
         struct call *c = s->free_calls;
@@ -138,7 +218,7 @@ void send_free_calls(struct service *s)
 
 /* The other ready events of j's group join its call while they fit and
  * the commit window lets each go, oldest first. */
-static void pack_more(struct service *s, struct call *c, const struct job *j)
+static void pack_more(struct sender *s, struct call *c, const struct job *j)
 {
     struct offsets_window w = window_now(s);
     w.used += j->first_send_ms == 0;
@@ -155,14 +235,14 @@ static void pack_more(struct service *s, struct call *c, const struct job *j)
 }
 
 /* Puts the jobs of a call not sent back to the scheduler. */
-static void unpack(struct service *s, struct call *c)
+static void unpack(struct sender *s, struct call *c)
 {
     for (size_t i = 0; i < c->n_jobs; i++)
-        service_requeue(s, c->jobs[i]);
+        sender_requeue(s, c->jobs[i]);
     call_put(s, c);
 }
 
-static bool dispatch(struct service *s, struct call *c, int64_t now)
+static bool dispatch(struct sender *s, struct call *c, int64_t now)
 {
     const char *body = NULL;
     size_t len = 0;
@@ -183,7 +263,7 @@ static bool dispatch(struct service *s, struct call *c, int64_t now)
         j->sent_ms = now;
         if (j->first_send_ms == 0) {
             j->first_send_ms = now;
-            j->breaker_open_at_first = breaker_open_ms(&s->breaker, now);
+            j->breaker_open_at_first = breaker_open_ms(&s->flow->breaker, now);
         }
     }
     if (action_of(c->kind)->pack == ACTION_PACK_RECIPIENTS)
@@ -193,7 +273,7 @@ static bool dispatch(struct service *s, struct call *c, int64_t now)
 
 /* The call for the next ready job of action, packed, or NULL. *wait_ms
  * gets when to look again if a call is held to fill (pack.linger_ms). */
-static struct call *make_call(struct service *s, enum event_kind a, int64_t now,
+static struct call *make_call(struct sender *s, enum event_kind a, int64_t now,
                               int64_t *wait_ms)
 {
     struct job *j = next_job(s, a);
@@ -201,7 +281,7 @@ static struct call *make_call(struct service *s, enum event_kind a, int64_t now,
         return NULL;
     struct call *c = call_get(s, a);
     if (c == NULL) {
-        service_requeue(s, j);
+        sender_requeue(s, j);
         return NULL;
     }
     if (!call_add(c, j)) {
@@ -215,16 +295,16 @@ static struct call *make_call(struct service *s, enum event_kind a, int64_t now,
         log_error("no call could be built for offset=%" PRId64
                   ": a recipient is named twice",
                   j->rkm->offset);
-        service_finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
+        s->hooks.finish(s->hooks.ctx, j, OUTCOME_FAILED, FAILURE_VALIDATION,
+                        now);
         return NULL;
     }
     if (j->sn.group && s->cfg->pack_enabled)
         pack_more(s, c, j);
-    int64_t until = j->received_ms + s->cfg->pack_linger_ms;
-    if (j->sn.group && c->pc.n < PACK_MAX_RECIPIENTS && now < until &&
-        j->first_send_ms == 0) {
+    if (pack_linger(j->sn.group != 0, c->pc.n, j->first_send_ms != 0, now,
+                    j->received_ms, s->cfg->pack_linger_ms)) {
         unpack(s, c);
-        *wait_ms = until - now;
+        *wait_ms = j->received_ms + s->cfg->pack_linger_ms - now;
         return NULL;
     }
     return c;
@@ -232,15 +312,15 @@ static struct call *make_call(struct service *s, enum event_kind a, int64_t now,
 
 /* How long a wait the quota, the breaker or the daily window asks for
  * before action a may send; 0: it may now. */
-static int64_t gate(struct service *s, enum event_kind a, int64_t now,
+static int64_t gate(struct sender *s, enum event_kind a, int64_t now,
                     int64_t wall)
 {
-    if (!breaker_allow(&s->breaker, now)) {
-        int64_t w = breaker_wait_ms(&s->breaker, now);
+    if (!breaker_allow(&s->flow->breaker, now)) {
+        int64_t w = breaker_wait_ms(&s->flow->breaker, now);
         return w > 0 ? w : 1;
     }
-    if (action_of(a)->daily && window_full(s->daily, wall)) {
-        int64_t at = window_frees_at(s->daily, wall);
+    if (action_of(a)->daily && window_full(s->flow->daily, wall)) {
+        int64_t at = window_frees_at(s->flow->daily, wall);
         return at > 0 ? at - wall : INT64_MAX;
     }
     return 0;
@@ -256,7 +336,7 @@ static int64_t sooner(int64_t next, int64_t now, int64_t w)
     return w < next - now ? now + w : next; /* w may be INT64_MAX */
 }
 
-int64_t send_ready(struct service *s, int64_t now, int64_t next)
+int64_t sender_ready(struct sender *s, int64_t now, int64_t next)
 {
     int64_t wall = clock_wall_ms();
     for (enum event_kind a = 0; a < EVENT_KIND_COUNT; a++) {
@@ -265,7 +345,7 @@ int64_t send_ready(struct service *s, int64_t now, int64_t next)
             int64_t w = gate(s, a, now, wall);
             if (w > 0) {
                 next = sooner(next, now, w);
-                if (!breaker_allow(&s->breaker, now))
+                if (!breaker_allow(&s->flow->breaker, now))
                     return next;
                 break;
             }
@@ -276,16 +356,17 @@ int64_t send_ready(struct service *s, int64_t now, int64_t next)
                 break; /* the window is full (a commit wakes us), or lingering
                         */
             }
-            if (!ratelimit_take(s->rl[a], now)) {
+            if (!ratelimit_take(s->flow->rl[a], now)) {
                 unpack(s, c);
                 metrics_quota_wait(s->m, (int)a);
-                next = sooner(next, now, ratelimit_wait_ms(s->rl[a], now));
+                next =
+                    sooner(next, now, ratelimit_wait_ms(s->flow->rl[a], now));
                 break;
             }
             if (!dispatch(s, c, now))
                 return next;
-            if (s->breaker.state == BREAKER_OPEN) {
-                breaker_probe_sent(&s->breaker, now);
+            if (s->flow->breaker.state == BREAKER_OPEN) {
+                breaker_probe_sent(&s->flow->breaker, now);
                 log_info("breaker: probing with offset=%" PRId64,
                          c->jobs[0]->rkm->offset);
             }
@@ -297,13 +378,13 @@ int64_t send_ready(struct service *s, int64_t now, int64_t next)
 /* ---- answers ---- */
 
 /* Tells the breaker; logs when it opens or closes. */
-static void tell_breaker(struct service *s, const struct zim_result *res,
+static void tell_breaker(struct sender *s, const struct zim_result *res,
                          enum breaker_event bev, int64_t now)
 {
-    if (!breaker_record(&s->breaker, bev, res->code, now))
+    if (!breaker_record(&s->flow->breaker, bev, res->code, now))
         return;
-    metrics_breaker(s->m, s->breaker.state == BREAKER_OPEN);
-    if (s->breaker.state == BREAKER_OPEN)
+    metrics_breaker(s->m, s->flow->breaker.state == BREAKER_OPEN);
+    if (s->flow->breaker.state == BREAKER_OPEN)
         log_error("breaker open: %s code=%" PRId64 " (%s); pausing all "
                   "consumption, nothing is dead-lettered until ZIM answers "
                   "again",
@@ -317,7 +398,7 @@ static void tell_breaker(struct service *s, const struct zim_result *res,
 
 /* The event is over with o and f; a split event's parts are put
  * together first (fail_rest: the recipients not reached failed). */
-static void conclude(struct service *s, struct job *j, enum outcome o,
+static void conclude(struct sender *s, struct job *j, enum outcome o,
                      enum failure_class f, bool fail_rest, int64_t now)
 {
     if (job_split(j)) {
@@ -326,11 +407,11 @@ static void conclude(struct service *s, struct job *j, enum outcome o,
             f = outcome_failure(all);
         o = all;
     }
-    service_finish(s, j, o, f, now);
+    s->hooks.finish(s->hooks.ctx, j, o, f, now);
 }
 
 /* A retry verdict: wait and send again, or give up (exhausted). */
-static void retry_or_give_up(struct service *s, struct job *j, int64_t now)
+static void retry_or_give_up(struct sender *s, struct job *j, int64_t now)
 {
     const struct config *c = s->cfg;
     const struct retry_policy p = {c->retry_max_attempts, c->retry_base_ms,
@@ -338,10 +419,10 @@ static void retry_or_give_up(struct service *s, struct job *j, int64_t now)
     /* Time the breaker was open does not count against the event. */
     int64_t elapsed =
         now - j->first_send_ms -
-        (breaker_open_ms(&s->breaker, now) - j->breaker_open_at_first);
+        (breaker_open_ms(&s->flow->breaker, now) - j->breaker_open_at_first);
     int64_t wait = s->stopping ? -1
                                : outcome_retry_wait(&p, j->attempts, elapsed,
-                                                    service_rnd(s));
+                                                    rng_next(&s->rng));
     if (wait < 0) {
         conclude(s, j, OUTCOME_RETRY, FAILURE_EXHAUSTED, true, now);
         return;
@@ -350,12 +431,12 @@ static void retry_or_give_up(struct service *s, struct job *j, int64_t now)
               "offset=%" PRId64,
               wait, j->attempts, j->res.code, j->res.error, j->rkm->offset);
     metrics_retry(s->m, (int)j->kind);
-    service_hold(s, j, now + wait);
+    s->hooks.hold(s->hooks.ctx, j, now + wait);
 }
 
 /* What j's own answer (j->res) means for it. accepted: ZIM took the call
  * (Code 0), so failures in it are per recipient. */
-static void answered(struct service *s, struct job *j, bool accepted,
+static void answered(struct sender *s, struct job *j, bool accepted,
                      int64_t now)
 {
     enum outcome o = outcome_classify(&j->res, j->kind);
@@ -364,13 +445,13 @@ static void answered(struct service *s, struct job *j, bool accepted,
         return;
     }
     if (!job_split(j)) {
-        service_finish(s, j, o, outcome_failure(o), now);
+        s->hooks.finish(s->hooks.ctx, j, o, outcome_failure(o), now);
         return;
     }
     bool per_recipient = accepted && o != OUTCOME_REJECTED;
     if (per_recipient && job_next_part(j)) {
         j->attempts = 0; /* the next part's own attempts */
-        service_requeue(s, j);
+        sender_requeue(s, j);
         return;
     }
     conclude(s, j, o, outcome_failure(o), !per_recipient, now);
@@ -378,7 +459,7 @@ static void answered(struct service *s, struct job *j, bool accepted,
 
 /* One job of an answered call: its part of the answer, then what that
  * means, unless the answer is not about the message. */
-static void answer_job(struct service *s, const struct call *c, struct job *j,
+static void answer_job(struct sender *s, const struct call *c, struct job *j,
                        struct zim_result *res, struct verdict v, bool accepted,
                        int64_t now)
 {
@@ -387,7 +468,7 @@ static void answer_job(struct service *s, const struct call *c, struct job *j,
     j->latency_ms = (double)(now - j->sent_ms);
     if (j->stale) {
         /* Revoked while in flight: the partition's next owner redoes it. */
-        service_drop(s, NULL, j);
+        s->hooks.drop(s->hooks.ctx, j);
         return;
     }
     zim_result_free(&j->res);
@@ -397,23 +478,23 @@ static void answer_job(struct service *s, const struct call *c, struct job *j,
     } else {
         call_part(c, j, res, &j->res);
     }
-    if (s->breaker.state == BREAKER_OPEN && v.breaker != BREAKER_OK &&
+    if (s->flow->breaker.state == BREAKER_OPEN && v.breaker != BREAKER_OK &&
         v.outcome != OUTCOME_UNKNOWN) {
         /* Not the message's fault: hold it; the attempt does not count.
          * (Not when it may have been sent: that is never sent again.) */
         j->attempts--;
-        service_hold(s, j, now);
+        s->hooks.hold(s->hooks.ctx, j, now);
     } else if (v.throttled) {
         j->attempts--;
-        service_requeue(s, j);
+        sender_requeue(s, j);
     } else {
         answered(s, j, accepted, now);
     }
 }
 
-void send_done(void *ctx, void *opaque, struct zim_result *res)
+void sender_done(void *ctx, void *opaque, struct zim_result *res)
 {
-    struct service *s = ctx;
+    struct sender *s = ctx;
     struct call *c = opaque;
     int64_t now = clock_mono_ms();
     metrics_latency(s->m, (int)c->kind, (double)(now - c->sent_ms));
@@ -423,11 +504,11 @@ void send_done(void *ctx, void *opaque, struct zim_result *res)
     if (v.throttled) {
         /* Over ZIM's quota anyway (another client of the AppID?): slow
          * down and try again; this is not the message's fault either. */
-        ratelimit_throttled(s->rl[c->kind], now);
+        ratelimit_throttled(s->flow->rl[c->kind], now);
         metrics_throttled(s->m, (int)c->kind);
         log_warnx("ZIM throttled %s (code %" PRId64 "): rate now %.2f/s",
                   event_kind_action(c->kind), res->code,
-                  ratelimit_rate(s->rl[c->kind]));
+                  ratelimit_rate(s->flow->rl[c->kind]));
     }
     for (size_t i = 0; i < c->n_jobs; i++)
         answer_job(s, c, c->jobs[i], res, v, accepted, now);

@@ -5,7 +5,22 @@
 #define _GNU_SOURCE   /* pipe2 */
 #define LOG_COMPONENT "service"
 #include "service.h"
-#include "service_int.h"
+
+#include "breaker.h"
+#include "call.h"
+#include "event.h"
+#include "http_server.h"
+#include "job.h"
+#include "jobsched.h"
+#include "kafka_in.h"
+#include "kafka_out.h"
+#include "metrics.h"
+#include "outcome.h"
+#include "ratelimit.h"
+#include "rotate.h"
+#include "send.h"
+#include "window.h"
+#include "zim_client.h"
 
 #include "action.h"
 #include "clock.h"
@@ -25,55 +40,42 @@
 
 #define PRODUCE_RETRY_MS 500
 
-/* ---- lists ---- */
+/* The loop's state. A job is held by the scheduler (queued behind its
+ * key, or ready), is in a call in flight (the send path's), or is in one
+ * of the lists here: waiting (retry backoff, or held while the breaker is
+ * open) or done (its records are being delivered). */
+struct service {
+    const struct config *cfg;
+    struct event_limits lim;
+    struct kafka_in *ki;
+    struct kafka_out *ko;
+    struct zim_client *zc;
+    struct sender *tx; /* the send path (send.h) */
+    int wake[2];
+    struct jobsched *sched;
+    struct jlist waiting, done;
+    int n_jobs;
+    int max_jobs;
+    bool stopping;
+    struct flow flow;  /* breaker, quotas, daily window: shared with tx */
+    bool daily_paused; /* the daily window is full */
+    struct metrics *m;
+    struct http_server *http;
+    int64_t next_lag_ms;
+    int64_t last_poll_ms;
+    struct job_pool jobs; /* freed jobs, kept for reuse */
+    struct rotate rotate; /* secret files watched */
+};
 
-void jl_push(struct jlist *l, struct job *j)
+/* l: the list j is in, or NULL when only the scheduler holds it. */
+static void service_drop(struct service *s, struct jlist *l, struct job *j)
 {
-    j->next = NULL;
-    j->prev = l->tail;
-    if (l->tail)
-        l->tail->next = j;
-    else
-        l->head = j;
-    l->tail = j;
-    l->n++;
-}
-
-void jl_remove(struct jlist *l, struct job *j)
-{
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        l->head = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
-    else
-        l->tail = j->prev;
-    j->next = j->prev = NULL;
-    l->n--;
-}
-
-uint64_t service_rnd(struct service *s)
-{
-    return rng_next(&s->rng);
-}
-
-void service_drop(struct service *s, struct jlist *l, struct job *j)
-{
-    s->epoch++;
+    sender_jobs_changed(s->tx);
     if (l)
         jl_remove(l, j);
     jobsched_remove(s->sched, &j->sn);
     job_destroy(&s->jobs, j);
     s->n_jobs--;
-}
-
-/* A job back to the scheduler may be the one a blocked window waits
- * for: the search for one may find it now (epoch). */
-void service_requeue(struct service *s, struct job *j)
-{
-    s->epoch++;
-    jobsched_requeue(s->sched, &j->sn);
 }
 
 /* ---- producing the outcome ---- */
@@ -157,9 +159,7 @@ static void describe(struct job *j)
                      json_object_array_length(j->ev.to));
         return;
     }
-    j->code = j->res.curl_rc       ? ZB_CODE_TRANSPORT
-              : j->res.http != 200 ? ZB_CODE_HTTP
-                                   : ZB_CODE_BAD_ANSWER;
+    j->code = outcome_code(&j->res);
     if (j->failure == FAILURE_AMBIGUOUS) {
         /* Said where operators look before they replay it. */
         static const char pre[] = "may have been sent, so not sent again "
@@ -175,8 +175,8 @@ static void describe(struct job *j)
     utf8_copy(j->message, sizeof(j->message), j->res.error);
 }
 
-void service_finish(struct service *s, struct job *j, enum outcome o,
-                    enum failure_class f, int64_t now)
+static void service_finish(struct service *s, struct job *j, enum outcome o,
+                           enum failure_class f, int64_t now)
 {
     j->outcome = o;
     j->failure = f;
@@ -184,7 +184,7 @@ void service_finish(struct service *s, struct job *j, enum outcome o,
     /* Its key's next record may go now (its reply need not be out). */
     jobsched_remove(s->sched, &j->sn);
     if (action_of(j->kind)->daily && o == OUTCOME_SENT)
-        window_add(s->daily, clock_wall_ms());
+        window_add(s->flow.daily, clock_wall_ms());
     describe(j);
     jl_push(&s->done, j);
     add_record(s, j, TOPIC_REPLY, now);
@@ -222,7 +222,7 @@ static void on_delivery(void *ctx, void *opaque, rd_kafka_resp_err_t err,
     r->acked = true;
 }
 
-void service_hold(struct service *s, struct job *j, int64_t due)
+static void service_hold(struct service *s, struct job *j, int64_t due)
 {
     j->due_ms = due;
     jl_push(&s->waiting, j);
@@ -247,9 +247,16 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
         return;
     }
     s->n_jobs++;
-    s->epoch++;
-    if (event_parse(&j->ev, j->kind, rkm->payload, rkm->len, &s->lim,
-                    &j->verr) == 0) {
+    sender_jobs_changed(s->tx);
+    /* The record's value through its envelope (core/envelope.h), then
+     * the request body through the contract. */
+    struct envelope_body body;
+    if (envelope_decode(j->envelope, rkm->payload, rkm->len, &body, &j->verr) ==
+            0 &&
+        event_parse(&j->ev, j->kind, body.data, body.len, &s->lim, &j->verr) ==
+            0) {
+        j->body = body.data;
+        j->body_len = body.len;
         j->valid = true;
         struct jobsched_key k = job_key(j);
         bool pack = s->cfg->pack_enabled;
@@ -291,7 +298,7 @@ static void on_revoke(void *opaque, int topic, int32_t partition)
         if (j->ticket.topic == topic && j->ticket.partition == partition)
             service_drop(s, &s->waiting, j);
     }
-    struct jlist *mark[] = {&s->inflight, &s->done};
+    struct jlist *mark[] = {sender_inflight(s->tx), &s->done};
     for (int k = 0; k < 2; k++)
         for (struct job *j = mark[k]->head; j; j = j->next)
             if (j->ticket.topic == topic && j->ticket.partition == partition)
@@ -303,7 +310,7 @@ static void on_revoke(void *opaque, int topic, int32_t partition)
 static int revoking_jobs(struct service *s)
 {
     int n = 0;
-    struct jlist *lists[] = {&s->inflight, &s->done};
+    struct jlist *lists[] = {sender_inflight(s->tx), &s->done};
     for (int k = 0; k < 2; k++)
         for (struct job *j = lists[k]->head; j; j = j->next)
             n += kafka_in_revoking(s->ki, &j->ticket);
@@ -398,13 +405,13 @@ static void update_shares(struct service *s, int64_t now)
     s->next_lag_ms = 0; /* new partitions: refresh their lag at once */
     for (int a = 0; a < EVENT_KIND_COUNT; a++) {
         double share = kafka_in_share(s->ki, a);
-        ratelimit_set_share(s->rl[a], share, now);
+        ratelimit_set_share(s->flow.rl[a], share, now);
         if (action_of((enum event_kind)a)->daily)
-            window_set_share(s->daily, share);
+            window_set_share(s->flow.daily, share);
         if (s->cfg->quota[a] > 0)
             log_info("quota share %s: %.3f -> %.2f calls/s",
                      event_kind_name((enum event_kind)a), share,
-                     ratelimit_rate(s->rl[a]));
+                     ratelimit_rate(s->flow.rl[a]));
         else
             log_info("quota share %s: %.3f, no rate limit",
                      event_kind_name((enum event_kind)a), share);
@@ -420,19 +427,19 @@ static void apply_pauses(struct service *s)
     /* Memory is bounded by not polling (turn()); pausing, which makes
      * librdkafka drop and refetch what it prefetched, is kept for long
      * stops: the breaker and shutdown. */
-    if (s->breaker.state == BREAKER_OPEN || s->stopping)
+    if (s->flow.breaker.state == BREAKER_OPEN || s->stopping)
         mask = all;
     int64_t wall = clock_wall_ms();
-    bool full = window_full(s->daily, wall);
+    bool full = window_full(s->flow.daily, wall);
     for (int a = 0; full && a < ZB_ACTION_COUNT; a++)
         if (action_of((enum event_kind)a)->daily)
             mask |= 1u << a;
     if (full != s->daily_paused) {
-        int64_t at = window_frees_at(s->daily, wall);
+        int64_t at = window_frees_at(s->flow.daily, wall);
         if (full)
             log_warnx("broadcast quota used up (%" PRId64 " per window): "
                       "broadcasts wait, paused for about %" PRId64 " s",
-                      window_limit(s->daily),
+                      window_limit(s->flow.daily),
                       at > 0 ? (at - wall + 999) / 1000 : -1);
         else
             log_info("broadcast quota window has room again: resuming "
@@ -456,10 +463,11 @@ static void publish_gauges(struct service *s, int64_t now)
     metrics_assigned(s->m, kafka_in_assigned(s->ki));
     metrics_producer_ok(s->m, !kafka_out_fatal(s->ko));
     int64_t wall = clock_wall_ms();
-    metrics_broadcast_remaining(s->m, s->cfg->broadcast_daily > 0
-                                          ? window_limit(s->daily) -
-                                                window_count(s->daily, wall)
-                                          : -1);
+    metrics_broadcast_remaining(s->m,
+                                s->cfg->broadcast_daily > 0
+                                    ? window_limit(s->flow.daily) -
+                                          window_count(s->flow.daily, wall)
+                                    : -1);
     if (now >= s->next_lag_ms) {
         metrics_lag_begin(s->m);
         kafka_in_lags(s->ki, on_lag, s->m);
@@ -498,12 +506,12 @@ static int64_t turn(struct service *s, int64_t now)
             n = j->next;
             if (j->due_ms <= now) {
                 jl_remove(&s->waiting, j);
-                service_requeue(s, j);
+                sender_requeue(s->tx, j);
             } else if (j->due_ms < next) {
                 next = j->due_ms;
             }
         }
-        next = send_ready(s, now, next);
+        next = sender_ready(s->tx, now, next);
         apply_pauses(s);
     }
     rotate_check(&s->rotate, s->cfg, s->zc, s->ki, s->ko, s->m, now);
@@ -521,6 +529,7 @@ static void drain_wake(struct service *s)
 static void shutdown_drain(struct service *s)
 {
     s->stopping = true;
+    sender_stop(s->tx);
     kafka_in_set_paused(s->ki, (1u << ZB_ACTION_COUNT) - 1);
     /* Work not started is not committed: the next owner gets it. */
     struct revoked all = {s, 0, -1};
@@ -528,9 +537,10 @@ static void shutdown_drain(struct service *s)
     while (s->waiting.head)
         service_drop(s, &s->waiting, s->waiting.head);
     int64_t deadline = clock_mono_ms() + s->cfg->drain_ms;
-    log_info("draining: %d in flight, %d outcomes being written", s->inflight.n,
+    struct jlist *inflight = sender_inflight(s->tx);
+    log_info("draining: %d in flight, %d outcomes being written", inflight->n,
              s->done.n);
-    while ((s->inflight.n || s->done.n) && clock_mono_ms() < deadline) {
+    while ((inflight->n || s->done.n) && clock_mono_ms() < deadline) {
         turn(s, clock_mono_ms());
         zim_client_poll(s->zc, 10, s->wake, 1);
         drain_wake(s);
@@ -538,33 +548,68 @@ static void shutdown_drain(struct service *s)
     kafka_out_flush(s->ko, 5000);
     turn(s, clock_mono_ms());
     log_info("drained: %d in flight and %d undelivered left uncommitted",
-             s->inflight.n, s->done.n);
+             inflight->n, s->done.n);
 }
 
 /* The pure state: quotas, breaker, scheduler, broadcast window. */
 static int service_init_state(struct service *s, const struct config *cfg)
 {
-    if (rng_secure(&s->rng, sizeof(s->rng)) == -1)
-        s->rng = (uint64_t)clock_wall_us(); /* jitter only: not a secret */
-    s->rng |= 1;
     event_limits_from_config(cfg, &s->lim);
     s->max_jobs = (int)cfg->max_records;
     s->jobs.max = s->max_jobs < 256 ? s->max_jobs : 256;
     double headroom = (double)cfg->headroom_pct / 100.0;
     for (int a = 0; a < EVENT_KIND_COUNT; a++) {
-        if ((s->rl[a] = ratelimit_new((double)cfg->quota[a], 1, headroom)) ==
-            NULL)
+        if ((s->flow.rl[a] =
+                 ratelimit_new((double)cfg->quota[a], 1, headroom)) == NULL)
             return -1;
         /* No partitions yet: shares are gained (with their delay) on
          * assignment. */
-        ratelimit_set_share(s->rl[a], 0, clock_mono_ms());
+        ratelimit_set_share(s->flow.rl[a], 0, clock_mono_ms());
     }
-    breaker_init(&s->breaker, (int)cfg->breaker_failures, cfg->breaker_probe_ms,
-                 cfg->breaker_probe_max_ms);
+    breaker_init(&s->flow.breaker, (int)cfg->breaker_failures,
+                 cfg->breaker_probe_ms, cfg->breaker_probe_max_ms);
     if ((s->sched = jobsched_new((enum ordering)cfg->ordering)) == NULL ||
-        (s->daily = window_new(cfg->broadcast_daily,
-                               cfg->broadcast_window_ms)) == NULL)
+        (s->flow.daily = window_new(cfg->broadcast_daily,
+                                    cfg->broadcast_window_ms)) == NULL)
         return -1;
+    return 0;
+}
+
+/* The send path's hooks: what it gives back to the loop. */
+static void hook_hold(void *ctx, struct job *j, int64_t due)
+{
+    service_hold(ctx, j, due);
+}
+
+static void hook_finish(void *ctx, struct job *j, enum outcome o,
+                        enum failure_class f, int64_t now)
+{
+    service_finish(ctx, j, o, f, now);
+}
+
+static void hook_drop(void *ctx, struct job *j)
+{
+    service_drop(ctx, NULL, j);
+}
+
+/* Kafka's clients, the send path and its ZIM client. 0, or -1 with err. */
+static int service_start_clients(struct service *s, char *err, size_t n)
+{
+    const struct config *cfg = s->cfg;
+    const struct send_hooks hooks = {s, hook_hold, hook_finish, hook_drop};
+    if ((s->ko = kafka_out_new(cfg, on_delivery, s, s->wake[1], err, n)) ==
+            NULL ||
+        (s->ki = kafka_in_new(cfg, s->wake[1], on_revoking, on_revoke, s, err,
+                              n)) == NULL)
+        return -1;
+    if ((s->tx = sender_new(cfg, s->sched, s->ki, s->m, &s->flow, &hooks)) ==
+        NULL) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    if ((s->zc = zim_client_new(cfg, sender_done, s->tx, err, n)) == NULL)
+        return -1;
+    sender_attach(s->tx, s->zc);
     return 0;
 }
 
@@ -576,18 +621,19 @@ static void service_free(struct service *s)
         struct revoked all = {s, 0, -1};
         jobsched_foreach_held(s->sched, drop_held, &all);
     }
-    struct jlist *lists[] = {&s->waiting, &s->inflight, &s->done};
+    struct jlist *lists[] = {&s->waiting, &s->done,
+                             s->tx ? sender_inflight(s->tx) : NULL};
     for (size_t k = 0; k < ZB_LEN(lists); k++)
-        while (lists[k]->head)
+        while (lists[k] && lists[k]->head)
             service_drop(s, lists[k], lists[k]->head);
+    sender_destroy(s->tx);
     http_server_destroy(s->http);
     metrics_destroy(s->m);
     jobsched_destroy(s->sched);
-    send_free_calls(s);
     job_pool_free(&s->jobs);
-    for (int a = 0; a < EVENT_KIND_COUNT; a++)
-        ratelimit_destroy(s->rl[a]);
-    window_destroy(s->daily);
+    for (int a = 0; a < ZB_ACTION_COUNT; a++)
+        ratelimit_destroy(s->flow.rl[a]);
+    window_destroy(s->flow.daily);
     rotate_free(&s->rotate);
     kafka_in_destroy(s->ki);
     kafka_out_destroy(s->ko);
@@ -611,17 +657,13 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
      * change in between is then seen as one (and read again). */
     if (rotate_init(&s.rotate, cfg, clock_mono_ms()) == -1)
         goto oom;
-    if ((s.ko = kafka_out_new(cfg, on_delivery, &s, s.wake[1], err,
-                              sizeof(err))) == NULL ||
-        (s.ki = kafka_in_new(cfg, s.wake[1], on_revoking, on_revoke, &s, err,
-                             sizeof(err))) == NULL ||
-        (s.zc = zim_client_new(cfg, send_done, &s, err, sizeof(err))) == NULL) {
+    if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
+        goto oom;
+    if (service_start_clients(&s, err, sizeof(err)) == -1) {
         log_error("start-up failed: %s", err);
         goto out;
     }
     kafka_out_warm(s.ko, cfg->topic[TOPIC_REPLY], cfg->topic[TOPIC_DLQ], 1000);
-    if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
-        goto oom;
     if (cfg->listen[0]) {
         if ((s.http = http_server_new(s.m, cfg->listen, cfg->stall_ms, err,
                                       sizeof(err))) == NULL) {
@@ -631,7 +673,7 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_info("metrics and probes on http://%s -> port %d", cfg->listen,
                  http_server_port(s.http));
     }
-    if (history_broadcasts(cfg, s.daily, err, sizeof(err)) == -1)
+    if (history_broadcasts(cfg, s.flow.daily, err, sizeof(err)) == -1)
         log_warnx("broadcast window not rebuilt from %s: %s",
                   cfg->topic[TOPIC_REPLY], err);
     for (int a = 0; a < ZB_ACTION_COUNT; a++)

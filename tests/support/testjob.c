@@ -1,6 +1,8 @@
 /* testjob.c - jobs from bytes (see testjob.h). */
 #include "testjob.h"
 
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,8 @@ struct job *testjob_new(const char *data, size_t len, enum event_kind kind,
     }
     j->rkm = rkm;
     j->kind = kind;
+    j->body = copy;
+    j->body_len = len;
     j->sn.heap_idx = -1;
     zim_result_init(&j->res);
     if (event_parse(&j->ev, kind, copy, len, lim, err ? err : &scratch) != 0 ||
@@ -47,4 +51,15 @@ void testjob_free(struct job *j)
     if (rkm)
         free(rkm->payload);
     free(rkm);
+}
+
+struct event_limits testjob_limits(size_t max_recipients)
+{
+    struct config cfg;
+    struct event_limits lim;
+    config_init(&cfg);
+    event_limits_from_config(&cfg, &lim);
+    config_free(&cfg);
+    lim.max_recipients = max_recipients;
+    return lim;
 }

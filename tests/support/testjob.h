@@ -17,5 +17,7 @@ struct job *testjob_new(const char *data, size_t len, enum event_kind kind,
                         const struct event_limits *lim, bool pack,
                         struct event_error *err);
 void testjob_free(struct job *j); /* NULL: no-op */
+/* The default limits (an empty config's), with max_recipients set. */
+struct event_limits testjob_limits(size_t max_recipients);
 
 #endif

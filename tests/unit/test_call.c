@@ -4,7 +4,6 @@
  * that no call carries a recipient twice or one that is not its events'.
  * Messages come from the multilingual corpus. */
 #include "call.h"
-#include "config.h"
 #include "corpus.h"
 #include "testjob.h"
 
@@ -19,17 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct event_limits limits(void)
-{
-    struct config cfg;
-    struct event_limits lim;
-    config_init(&cfg);
-    event_limits_from_config(&cfg, &lim);
-    config_free(&cfg);
-    lim.max_recipients = 300;
-    return lim;
-}
-
 /* A peer event from u0 to ids "<prefix>0".."<prefix>n-1", with text. */
 static struct job *peer(const char *prefix, int from, int n, const char *text)
 {
@@ -43,7 +31,7 @@ static struct job *peer(const char *prefix, int from, int n, const char *text)
                           "],\"MessageType\":1,\"Priority\":1,"
                           "\"MessageBody\":{\"Message\":\"%s\"}}",
                           text);
-    struct event_limits lim = limits();
+    struct event_limits lim = testjob_limits(300);
     struct event_error err;
     struct job *j = testjob_new(body, k, EVENT_PEER, &lim, true, &err);
     if (j == NULL)
