@@ -411,7 +411,7 @@ static void update_shares(struct service *s, int64_t now)
         if (s->cfg->quota[a] > 0)
             log_info("quota share %s: %.3f -> %.2f calls/s",
                      event_kind_name((enum event_kind)a), share,
-                     ratelimit_rate(s->flow.rl[a]));
+                     ratelimit_goal(s->flow.rl[a]));
         else
             log_info("quota share %s: %.3f, no rate limit",
                      event_kind_name((enum event_kind)a), share);

@@ -127,6 +127,13 @@ void ratelimit_throttled(struct ratelimit *rl, int64_t now_ms)
     rl->tat = (double)now_ms + 1000.0 / rl->rate; /* and pause a beat */
 }
 
+double ratelimit_goal(const struct ratelimit *rl)
+{
+    if (rl->limit <= 0)
+        return 0;
+    return rl->pending_at ? rl->pending : rl->target;
+}
+
 double ratelimit_rate(const struct ratelimit *rl)
 {
     return rl->limit <= 0 ? 0 : rl->rate;

@@ -29,5 +29,8 @@ int64_t ratelimit_wait_ms(struct ratelimit *rl, int64_t now_ms);
 /* ZIM said too fast: back off (AIMD). */
 void ratelimit_throttled(struct ratelimit *rl, int64_t now_ms);
 double ratelimit_rate(const struct ratelimit *rl); /* current calls/s */
+/* The calls/s the share sets: the current target, or a gained share's
+ * once its second has passed. 0 when unlimited. */
+double ratelimit_goal(const struct ratelimit *rl);
 
 #endif

@@ -58,6 +58,8 @@ static void test_rate_and_share(void **s)
     assert_int_equal(ratelimit_wait_ms(rl, 30000), -1);
     /* Partitions gained: nothing for a second, then the new share. */
     ratelimit_set_share(rl, 0.5, 30000);
+    assert_true(ratelimit_rate(rl) == 0);
+    assert_true(ratelimit_goal(rl) > 9.79 && ratelimit_goal(rl) < 9.81);
     assert_int_equal(ratelimit_wait_ms(rl, 30000), 1000);
     assert_int_equal(admitted(rl, 30000, 1000), 0);
     n = admitted(rl, 31000, 10000);
