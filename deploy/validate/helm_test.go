@@ -3,11 +3,14 @@ package validate
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	monv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // helm finds the helm binary (scripts/setup installs it); a missing one
@@ -179,5 +182,48 @@ func TestHelmEverythingOn(t *testing.T) {
 	}
 	if c.Image != "registry.example.com/chat/zimbridge:0.1.0" {
 		t.Fatalf("image %q", c.Image)
+	}
+}
+
+// The alerts, as the base and the chart give them, pass Prometheus' own
+// rule checker (the PromQL parses, the templates expand), and both give
+// the same alerts. A missing promtool fails the test.
+func TestAlertRulesPassPromtool(t *testing.T) {
+	bin, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool is missing: run scripts/setup (it installs the prometheus package)")
+	}
+	data, err := os.ReadFile("../base/prometheusrule.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]*monv1.PrometheusRule{
+		"base":  decodeStrict(t, "base", data).(*monv1.PrometheusRule),
+		"chart": render(t, chart+"/ci/all-on-values.yaml")["PrometheusRule"][0].(*monv1.PrometheusRule),
+	}
+	alerts := map[string][]string{}
+	for name, r := range rules {
+		out, err := yaml.Marshal(r.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), name+".yaml")
+		if err := os.WriteFile(f, out, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := exec.Command(bin, "check", "rules", f).CombinedOutput(); err != nil {
+			t.Fatalf("promtool check rules (%s): %v\n%s", name, err, msg)
+		}
+		for _, g := range r.Spec.Groups {
+			for _, rule := range g.Rules {
+				alerts[name] = append(alerts[name], rule.Alert)
+			}
+		}
+	}
+	if strings.Join(alerts["base"], ",") != strings.Join(alerts["chart"], ",") {
+		t.Fatalf("the base and the chart give different alerts: %v vs %v", alerts["base"], alerts["chart"])
+	}
+	if !strings.Contains(strings.Join(alerts["base"], ","), "ZimbridgeThrottled") || len(alerts["base"]) < 5 {
+		t.Fatalf("alerts: %v", alerts["base"])
 	}
 }

@@ -159,8 +159,10 @@ func TestOverlayRendersAndDecodes(t *testing.T) {
 	}
 }
 
-// Every dashboard query uses metrics the bridge exports.
-func TestDashboardUsesExportedMetrics(t *testing.T) {
+// Every dashboard query is a zimbridge metric's. Whether the bridge
+// exports each one is checked against a real scrape of a running bridge
+// (tests/integration/test_ops.c, check_queried_metrics).
+func TestDashboardQueriesBridgeMetrics(t *testing.T) {
 	data, err := os.ReadFile("../grafana/zimbridge.json")
 	if err != nil {
 		t.Fatal(err)
@@ -176,21 +178,16 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 	if err := json.Unmarshal(data, &dash); err != nil {
 		t.Fatal(err)
 	}
-	exported := []string{"zimbridge_outcomes_total", "zimbridge_zim_request_duration_seconds_bucket",
-		"zimbridge_consumer_lag", "zimbridge_quota_waits_total", "zimbridge_throttled_total",
-		"zimbridge_broadcast_quota_remaining", "zimbridge_breaker_open", "zimbridge_topic_paused",
-		"zimbridge_records_produced_total"}
 	if len(dash.Panels) < 6 {
 		t.Fatalf("%d panels", len(dash.Panels))
 	}
 	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
 		for _, q := range p.Targets {
-			ok := false
-			for _, m := range exported {
-				ok = ok || strings.Contains(q.Expr, m)
-			}
-			if !ok {
-				t.Errorf("panel %q queries no exported metric: %s", p.Title, q.Expr)
+			if !strings.Contains(q.Expr, "zimbridge_") {
+				t.Errorf("panel %q queries no zimbridge metric: %s", p.Title, q.Expr)
 			}
 		}
 	}

@@ -2,6 +2,8 @@
  * equal to what was sent, and accepted by Prometheus' own promtool),
  * /healthz, /readyz turning not-ready while the breaker is open, JSON
  * logs, and the secret nowhere in any of it. */
+#include "event_kind.h"
+#include "fileio.h"
 #include "testenv.h"
 
 #include <setjmp.h>
@@ -10,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +48,59 @@ static void wait_status(int port, const char *path, long want)
     buf_free(&b);
     if (st != want)
         fail_msg("%s stayed %ld, want %ld", path, st, want);
+}
+
+/* Every metric the dashboard and the alerts query is in this scrape of
+ * a running bridge, so a renamed metric fails here and not on an
+ * operator's screen; and each action has its series. */
+static void check_queried_metrics(const char *scrape)
+{
+    static const char *const files[] = {
+        "deploy/grafana/zimbridge.json",
+        "deploy/base/prometheusrule.yaml",
+        "deploy/helm/zimbridge/templates/prometheusrule.yaml",
+    };
+    const char *src = getenv("ZB_SOURCE_DIR");
+    assert_non_null(src);
+    int names = 0;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[512], name[128], line[160];
+        snprintf(path, sizeof(path), "%s/%s", src, files[i]);
+        size_t len = 0;
+        char *text = file_read(path, 1 << 20, &len);
+        if (text == NULL)
+            fail_msg("cannot read %s", path);
+        for (const char *p = strstr(text, "zimbridge_"); p;
+             p = strstr(p, "zimbridge_")) {
+            size_t n = 0;
+            while (n + 1 < sizeof(name) &&
+                   (islower((unsigned char)p[n]) ||
+                    isdigit((unsigned char)p[n]) || p[n] == '_'))
+                name[n] = p[n], n++;
+            name[n] = '\0';
+            p += n;
+            snprintf(line, sizeof(line), "\n%s{", name);
+            const char *hit = strstr(scrape, line);
+            if (hit == NULL) {
+                snprintf(line, sizeof(line), "\n%s ", name);
+                hit = strstr(scrape, line);
+            }
+            if (hit == NULL)
+                fail_msg("%s queries %s, which the bridge does not export",
+                         files[i], name);
+            names++;
+        }
+        free(text);
+    }
+    assert_true(names >= 15);
+    for (int k = 0; k < ZB_ACTION_COUNT; k++) {
+        char series[160];
+        snprintf(series, sizeof(series),
+                 "zimbridge_quota_waits_total{action=\"%s\"} ",
+                 event_kind_action((enum event_kind)k));
+        if (strstr(scrape, series) == NULL)
+            fail_msg("no series %s", series);
+    }
 }
 
 static void test_metrics_probes_logs(void **state)
@@ -135,6 +191,7 @@ static void test_metrics_probes_logs(void **state)
     snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
     assert_int_equal(system(cmd), 0);
     unlink(path);
+    check_queried_metrics(m.data);
 
     /* Credentials refused: the breaker opens, /readyz says not ready; it
      * comes back once ZIM accepts calls again. */
