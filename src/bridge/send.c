@@ -336,9 +336,10 @@ static int64_t sooner(int64_t next, int64_t now, int64_t w)
     return w < next - now ? now + w : next; /* w may be INT64_MAX */
 }
 
-int64_t sender_ready(struct sender *s, int64_t now, int64_t next)
+int64_t sender_ready(struct sender *s, int64_t next)
 {
-    int64_t wall = clock_wall_ms();
+    int64_t now = clock_mono_ms(), wall = clock_wall_ms();
+    int sent = 0;
     for (enum event_kind a = 0; a < EVENT_KIND_COUNT; a++) {
         while (jobsched_has_ready(s->sched, (int)a) &&
                zim_client_capacity(s->zc) > 0) {
@@ -346,7 +347,7 @@ int64_t sender_ready(struct sender *s, int64_t now, int64_t next)
             if (w > 0) {
                 next = sooner(next, now, w);
                 if (!breaker_allow(&s->flow->breaker, now))
-                    return next;
+                    goto out;
                 break;
             }
             w = -1;
@@ -364,7 +365,8 @@ int64_t sender_ready(struct sender *s, int64_t now, int64_t next)
                 break;
             }
             if (!dispatch(s, c, now))
-                return next;
+                goto out;
+            sent++;
             if (s->flow->breaker.state == BREAKER_OPEN) {
                 breaker_probe_sent(&s->flow->breaker, now);
                 log_info("breaker: probing with offset=%" PRId64,
@@ -372,6 +374,9 @@ int64_t sender_ready(struct sender *s, int64_t now, int64_t next)
             }
         }
     }
+out:
+    if (sent > 0)
+        zim_client_start(s->zc);
     return next;
 }
 

@@ -61,8 +61,11 @@ void sender_attach(struct sender *tx, struct zim_client *zc);
 void sender_destroy(struct sender *tx); /* NULL: no-op */
 
 /* Sends what the commit window, the breaker, the quotas and the daily
- * window allow. Returns when to look again (mono ms, at most next). */
-int64_t sender_ready(struct sender *tx, int64_t now, int64_t next);
+ * window allow, and starts those requests at once. It reads the clock
+ * itself: a quota token is stamped with the time its request leaves, not
+ * with the start of a turn that may have spent tens of ms on records.
+ * Returns when to look again (mono ms, at most next). */
+int64_t sender_ready(struct sender *tx, int64_t next);
 /* zim_client's callback (zim_done_fn): a call's answer. */
 void sender_done(void *ctx, void *opaque, struct zim_result *res);
 /* A job back to the scheduler, to be sent (again). */

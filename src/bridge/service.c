@@ -511,7 +511,7 @@ static int64_t turn(struct service *s, int64_t now)
                 next = j->due_ms;
             }
         }
-        next = sender_ready(s->tx, now, next);
+        next = sender_ready(s->tx, next);
         apply_pauses(s);
     }
     rotate_check(&s->rotate, s->cfg, s->zc, s->ki, s->ko, s->m, now);

@@ -263,6 +263,12 @@ static void complete(struct zim_client *zc, CURLMsg *m)
     zim_result_free(&res);
 }
 
+void zim_client_start(struct zim_client *zc)
+{
+    int running = 0;
+    curl_multi_perform(zc->multi, &running);
+}
+
 /* Drives transfers and completes the finished ones. */
 static void drive(struct zim_client *zc)
 {

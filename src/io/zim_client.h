@@ -28,6 +28,9 @@ void zim_client_destroy(struct zim_client *zc); /* NULL: no-op */
  * window is full or signing failed. */
 int zim_client_send(struct zim_client *zc, const char *action, const char *body,
                     size_t len, void *opaque);
+/* Puts the calls just added on the wire now, without completing any
+ * (no callback runs): a paced call leaves when its quota token is taken. */
+void zim_client_start(struct zim_client *zc);
 /* The ServerSecret changed: the next calls are signed with this one (it
  * is copied). 0 or -1 (no memory: the old one stays). */
 int zim_client_set_secret(struct zim_client *zc, const char *secret);

@@ -118,11 +118,12 @@ static void test_quota(void **state)
     (void)state;
     const char *r = getenv("ZB_REPLICAS");
     /* Headroom x 1000 ms is the arrival jitter a full second of calls
-     * tolerates (3 %: 30 ms). Two bridges beside two brokers, ASan builds
-     * and the other tests on 2 cores delay requests by more than that
-     * (one code 7 in three CI runs), so the two-replica run uses 5 %. */
+     * tolerates (3 %: 30 ms). A token is stamped when its request leaves
+     * (sender_ready reads the clock itself): stamped at the start of a
+     * turn that then spent tens of ms on a batch of records, a call left
+     * late and the next ones on time, and a busy machine saw code 7. */
     if (r && atoi(r) == 2)
-        run(2, 0.90, "log.level = info\nquota.headroom_pct = 5\n");
+        run(2, 0.90, "log.level = info\n");
     else
         run(1, 0.95, "log.level = info\n");
 }
