@@ -4,12 +4,14 @@
 
 #include "fileio.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum stype { S_STR = 0, S_INT, S_U32, S_ENUM };
 
@@ -32,7 +34,14 @@ struct setting {
 static const struct setting settings[] = {
     {"zim.endpoint", S_STR, "https://zim-api.zego.im", 0, 0, NULL, 0,
      F(endpoint),
-     "ZIM server API base URL (https://; http:// only for local testing)"},
+     "ZIM server API base URL: https://, or http:// to a loopback host "
+     "(127.0.0.0/8, localhost, [::1]) unless zim.allow_insecure_http"},
+    {"zim.allow_insecure_http", S_ENUM, "false", 0, 0, "false|true", 0,
+     F(allow_insecure_http),
+     "allow http:// to a host that is not loopback: anyone on the path "
+     "reads each signed URL, good for every server API of the AppID for "
+     "about 10 minutes. Logs a warning and sets "
+     "zimbridge_insecure_transport 1"},
     {"zim.app_id", S_U32, NULL, 1, UINT32_MAX, NULL, S_REQUIRED, F(app_id),
      "AppID from the ZEGOCLOUD console (uint32)"},
     {"zim.server_secret", S_STR, NULL, 0, 0, NULL, S_SENSITIVE, F(secret),
@@ -40,6 +49,11 @@ static const struct setting settings[] = {
     {"zim.server_secret_file", S_STR, NULL, 0, 0, NULL, 0, F(secret_file),
      "file holding the ServerSecret (first line; surrounding space "
      "ignored); read again when it changes, for the next call"},
+    {"kafka.allow_plaintext_sasl", S_ENUM, "false", 0, 0, "false|true", 0,
+     F(allow_plaintext_sasl),
+     "allow kafka.security.protocol = SASL_PLAINTEXT, which sends the SASL "
+     "password (PLAIN) and every record in the clear. Logs a warning and "
+     "sets zimbridge_insecure_transport 1"},
     {"sasl.password_file", S_STR, NULL, 0, 0, NULL, 0, F(sasl_password_file),
      "file holding the Kafka SASL password (kafka.sasl.password; first "
      "line); read again when it changes, for the next authentication"},
@@ -444,9 +458,9 @@ void config_free(struct config *cfg)
 int config_set(struct config *cfg, const char *key, const char *value,
                char *err, size_t errlen)
 {
-    if (strncmp(key, "kafka.", 6) == 0 && key[6] != '\0')
+    const struct setting *s = find(key); /* kafka.allow_plaintext_sasl */
+    if (s == NULL && strncmp(key, "kafka.", 6) == 0 && key[6] != '\0')
         return kafka_set(cfg, key + 6, value, err, errlen);
-    const struct setting *s = find(key);
     if (s == NULL) {
         const struct setting *near = nearest(key, strlen(key), false);
         if (near)
@@ -615,6 +629,26 @@ int config_finish(struct config *cfg, char *err, size_t errlen)
                  cfg->endpoint);
         return -1;
     }
+    const char *proto = config_kafka_get(cfg, "security.protocol");
+    if (proto && strcasecmp(proto, "sasl_plaintext") == 0 &&
+        !cfg->allow_plaintext_sasl) {
+        snprintf(err, errlen,
+                 "kafka.security.protocol = %s sends the SASL credentials "
+                 "in the clear; use SASL_SSL, or set "
+                 "kafka.allow_plaintext_sasl = true",
+                 proto);
+        return -1;
+    }
+    if (strncmp(cfg->endpoint, "http://", 7) == 0 &&
+        !config_endpoint_loopback(cfg->endpoint) && !cfg->allow_insecure_http) {
+        snprintf(err, errlen,
+                 "zim.endpoint '%s': http:// is only for a loopback host "
+                 "(127.0.0.0/8, localhost, [::1]); use https://, or set "
+                 "zim.allow_insecure_http = true to send signed URLs in "
+                 "the clear",
+                 cfg->endpoint);
+        return -1;
+    }
     for (int i = 0; i < TOPIC_ROLE_COUNT; i++) {
         if (cfg->topic[i][0] == '\0') {
             snprintf(err, errlen, "topic names must not be empty");
@@ -626,6 +660,42 @@ int config_finish(struct config *cfg, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+bool config_endpoint_loopback(const char *url)
+{
+    const char *h = strstr(url, "://");
+    if (h == NULL)
+        return false;
+    h += 3;
+    size_t n = strcspn(h, "/");
+    const char *at = memchr(h, '@', n); /* user:pass@host */
+    if (at) {
+        n -= (size_t)(at + 1 - h);
+        h = at + 1;
+    }
+    char host[256];
+    if (h[0] == '[') { /* [v6]:port */
+        const char *e = memchr(h, ']', n);
+        if (e == NULL || (size_t)(e - h - 1) >= sizeof(host))
+            return false;
+        memcpy(host, h + 1, (size_t)(e - h - 1));
+        host[e - h - 1] = '\0';
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    size_t hl = strcspn(h, ":/");
+    if (hl > n)
+        hl = n;
+    if (hl == 0 || hl >= sizeof(host))
+        return false;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    struct in_addr a4; /* dotted quad only: inet_pton refuses 127.1 */
+    return inet_pton(AF_INET, host, &a4) == 1 &&
+           (ntohl(a4.s_addr) >> 24) == 127;
 }
 
 static bool kafka_sensitive(const char *key)

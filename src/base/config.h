@@ -65,7 +65,9 @@ struct config {
     int64_t unknown_fields; /* 0 reject, 1 pass */
     int64_t max_recipients; /* peer.max_recipients */
     /* pack.* */
-    int64_t pack_enabled; /* 0 false, 1 true */
+    int64_t pack_enabled;         /* 0 false, 1 true */
+    int64_t allow_insecure_http;  /* zim.endpoint http:// to any host */
+    int64_t allow_plaintext_sasl; /* kafka SASL_PLAINTEXT */
     int64_t pack_linger_ms;
     /* flow control */
     int64_t ordering;               /* enum ordering */
@@ -101,6 +103,9 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
  * 0 or -1. */
 int config_load_env(struct config *cfg, char *const *env, char *err,
                     size_t errlen);
+/* Whether a URL's host is loopback: 127.0.0.0/8 (dotted), localhost or
+ * [::1]. */
+bool config_endpoint_loopback(const char *url);
 /* True if the variable name[0..nl) = value is one Kubernetes injects for
  * a Service (<SVC>_SERVICE_HOST, <SVC>_SERVICE_PORT[_<NAME>], <SVC>_PORT,
  * <SVC>_PORT_<n>_<PROTO>[_PROTO|_PORT|_ADDR]), by name and value shape. */

@@ -36,6 +36,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define PRODUCE_RETRY_MS 500
@@ -593,6 +594,33 @@ static void hook_drop(void *ctx, struct job *j)
 }
 
 /* Kafka's clients, the send path and its ZIM client. 0, or -1 with err. */
+/* Settings that weaken transport security: a warning each, and the
+ * zimbridge_insecure_transport gauge (config_check refused them unless
+ * opted in). */
+static void warn_insecure(const struct config *cfg, struct metrics *m)
+{
+    const char *v =
+        config_kafka_get(cfg, "enable.ssl.certificate.verification");
+    const char *proto = config_kafka_get(cfg, "security.protocol");
+    bool zim = strncmp(cfg->endpoint, "http://", 7) == 0 &&
+               !config_endpoint_loopback(cfg->endpoint);
+    bool verify_off = v && (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0);
+    bool sasl = proto && strcasecmp(proto, "sasl_plaintext") == 0;
+    if (zim)
+        log_warnx("zim.allow_insecure_http: calls to ZIM go in the clear; "
+                  "anyone on the path can replay a signed URL on any server "
+                  "API of the AppID for about 10 minutes");
+    if (verify_off)
+        log_warnx("kafka.enable.ssl.certificate.verification = %s: the "
+                  "broker's certificate is not checked",
+                  v);
+    if (sasl)
+        log_warnx("kafka.allow_plaintext_sasl: SASL credentials and records "
+                  "go to Kafka in the clear");
+    if (zim || verify_off || sasl)
+        metrics_insecure_transport(m);
+}
+
 static int service_start_clients(struct service *s, char *err, size_t n)
 {
     const struct config *cfg = s->cfg;
@@ -659,6 +687,7 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         goto oom;
     if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
         goto oom;
+    warn_insecure(cfg, s.m);
     if (service_start_clients(&s, err, sizeof(err)) == -1) {
         log_error("start-up failed: %s", err);
         goto out;

@@ -1,6 +1,8 @@
 /* metrics.c - counters and their Prometheus rendering. */
 #include "metrics.h"
 
+#include "zim_codes.h"
+
 #include "event_kind.h"
 
 #include <inttypes.h>
@@ -60,6 +62,7 @@ struct metrics {
     _Atomic int64_t heartbeat_ms;
     _Atomic int assigned;
     _Atomic int producer_ok;
+    _Atomic int insecure;
     pthread_mutex_t lag_mu;
     struct lag lags[MAX_LAGS], next[MAX_LAGS];
     size_t n_lags, n_next;
@@ -104,6 +107,9 @@ void metrics_outcome(struct metrics *m, int kind, const char *status,
     for (int i = 0; i < (int)N_STATUSES; i++)
         if (strcmp(statuses[i], status) == 0)
             st = i;
+    /* Codes come from ZIM's answers: one the reference does not list is
+     * "other", so an endpoint cannot fill the table with its own. */
+    code = zim_code_label(code);
     size_t n = atomic_load(&m->n_outcomes);
     for (size_t i = 0; i < n; i++) {
         struct outcome_row *r = &m->outcomes[i];
@@ -179,6 +185,11 @@ void metrics_produce_failed(struct metrics *m, int role)
 void metrics_quota_wait(struct metrics *m, int kind)
 {
     atomic_fetch_add(&m->quota_waits[kind], 1);
+}
+
+void metrics_insecure_transport(struct metrics *m)
+{
+    atomic_store(&m->insecure, 1);
 }
 
 void metrics_breaker(struct metrics *m, bool open)
@@ -338,11 +349,14 @@ int metrics_render(struct metrics *m, struct buf *b)
     size_t n = atomic_load(&m->n_outcomes);
     for (size_t i = 0; i < n; i++) {
         struct outcome_row *r = &m->outcomes[i];
+        char code[24] = "other";
+        if (r->code != ZIM_CODE_OTHER)
+            snprintf(code, sizeof(code), "%" PRId64, r->code);
         buf_printf(b,
                    "zimbridge_outcomes_total{action=\"%s\",status=\"%s\","
-                   "code=\"%" PRId64 "\"} %" PRIu64 "\n",
+                   "code=\"%s\"} %" PRIu64 "\n",
                    event_kind_action((enum event_kind)r->kind),
-                   statuses[r->status], r->code, atomic_load(&r->n));
+                   statuses[r->status], code, atomic_load(&r->n));
     }
     render_latency(b, m);
     render_packing(b, m);
@@ -372,6 +386,11 @@ int metrics_render(struct metrics *m, struct buf *b)
     per_output(b, m, "zimbridge_produce_failures_total",
                "Reply and dead-letter deliveries that failed (retried).",
                m->produce_failed);
+    head(b, "zimbridge_insecure_transport", "gauge",
+         "1 when a setting weakens transport security (zim.allow_insecure_"
+         "http to a non-loopback host, Kafka certificate verification off).");
+    buf_printf(b, "zimbridge_insecure_transport %d\n",
+               atomic_load(&m->insecure));
     head(b, "zimbridge_breaker_open", "gauge",
          "1 while the circuit breaker is open (consumption paused).");
     buf_printf(b, "zimbridge_breaker_open %d\n", atomic_load(&m->breaker_open));

@@ -39,6 +39,8 @@ void metrics_produced(struct metrics *m, int role);  /* TOPIC_REPLY/DLQ */
 void metrics_produce_failed(struct metrics *m, int role);
 void metrics_quota_wait(struct metrics *m, int kind);
 void metrics_breaker(struct metrics *m, bool open);
+/* A setting weakened transport security (zimbridge_insecure_transport). */
+void metrics_insecure_transport(struct metrics *m);
 void metrics_broadcast_remaining(struct metrics *m, int64_t n);
 void metrics_paused(struct metrics *m, unsigned mask);
 /* The main loop turned at mono_ms. */

@@ -201,6 +201,88 @@ static void test_finish_requires(void **s)
     config_free(&cfg);
 }
 
+/* A config that passes config_finish, but for what the test sets. */
+static void ready(struct config *cfg)
+{
+    char err[256];
+    config_init(cfg);
+    config_set(cfg, "zim.app_id", "1", err, sizeof(err));
+    config_set(cfg, "kafka.bootstrap.servers", "x:1", err, sizeof(err));
+    config_set(cfg, "zim.server_secret", "s", err, sizeof(err));
+}
+
+/* http:// only to loopback, unless zim.allow_insecure_http. */
+static void test_plaintext_endpoint(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *url;
+        bool ok;
+    } cases[] = {
+        {"http://127.0.0.1:8080", true},
+        {"http://127.9.8.7", true},
+        {"http://localhost:1/zim", true},
+        {"http://LOCALHOST", true},
+        {"http://[::1]:9000", true},
+        {"http://evil.example@127.0.0.1:80", true}, /* the host is 127.0.0.1 */
+        {"https://zim-api.zego.im", true},
+        {"https://10.1.2.3", true},
+        {"http://zim-api.zego.im", false},
+        {"http://10.1.2.3:80", false},
+        {"http://128.0.0.1", false},
+        {"http://127.0.0.1.evil.example", false},
+        {"http://localhost.evil.example", false},
+        {"http://127.0.0.1@evil.example", false}, /* user 127.0.0.1 */
+        {"http://127.1", false},                  /* not a dotted quad */
+        {"http://[::2]:80", false},
+        {"http://[::ffff:127.0.0.1]", false},
+        {"http://[::1", false},
+    };
+    char err[512];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct config cfg;
+        ready(&cfg);
+        assert_int_equal(
+            config_set(&cfg, "zim.endpoint", cases[i].url, err, sizeof(err)),
+            0);
+        int rc = config_finish(&cfg, err, sizeof(err));
+        if (rc != (cases[i].ok ? 0 : -1))
+            fail_msg("%s: rc %d (%s)", cases[i].url, rc, err);
+        if (!cases[i].ok) {
+            assert_non_null(strstr(err, "zim.endpoint"));
+            assert_non_null(strstr(err, "zim.allow_insecure_http"));
+            config_set(&cfg, "zim.allow_insecure_http", "true", err,
+                       sizeof(err));
+            assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+        }
+        config_free(&cfg);
+    }
+}
+
+/* SASL over a plaintext listener only with kafka.allow_plaintext_sasl,
+ * which is ours (from a file or the environment), not librdkafka's. */
+static void test_plaintext_sasl(void **s)
+{
+    (void)s;
+    struct config cfg;
+    char err[512];
+    ready(&cfg);
+    config_set(&cfg, "kafka.security.protocol", "sasl_plaintext", err,
+               sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "kafka.allow_plaintext_sasl"));
+    config_set(&cfg, "kafka.security.protocol", "SASL_SSL", err, sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+    config_set(&cfg, "kafka.security.protocol", "SASL_PLAINTEXT", err,
+               sizeof(err));
+    char *env[] = {"ZIMBRIDGE_KAFKA_ALLOW_PLAINTEXT_SASL=true", NULL};
+    assert_int_equal(config_load_env(&cfg, env, err, sizeof(err)), 0);
+    assert_null(config_kafka_get(&cfg, "allow.plaintext.sasl"));
+    assert_null(config_kafka_get(&cfg, "allow_plaintext_sasl"));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+    config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +290,8 @@ int main(void)
         cmocka_unit_test(test_file_env_and_dump),
         cmocka_unit_test(test_finish_requires),
         cmocka_unit_test(test_env_service_links),
+        cmocka_unit_test(test_plaintext_endpoint),
+        cmocka_unit_test(test_plaintext_sasl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,11 +122,45 @@ static void test_served_while_updated(void **state)
     metrics_destroy(m);
 }
 
+/* A hostile endpoint answering 1,000 made-up codes cannot fill the
+ * label table: they are one "other" row, and real codes still count. */
+static void test_unknown_codes_fold(void **s)
+{
+    (void)s;
+    const char *topics[TOPIC_ROLE_COUNT];
+    for (int i = 0; i < TOPIC_ROLE_COUNT; i++)
+        topics[i] = "t";
+    struct metrics *m = metrics_new(topics);
+    assert_non_null(m);
+    for (int i = 0; i < 1000; i++)
+        metrics_outcome(m, 0, "failed", 123456 + i);
+    metrics_outcome(m, 0, "failed", 660000002);
+    metrics_outcome(m, 3, "rejected", 660300001);
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    metrics_render(m, &b);
+    assert_non_null(strstr(b.data, "action=\"SendPeerMessage\",status="
+                                   "\"failed\",code=\"other\"} 1000\n"));
+    assert_non_null(strstr(b.data, "action=\"SendPeerMessage\",status="
+                                   "\"failed\",code=\"660000002\"} 1\n"));
+    assert_non_null(strstr(b.data, "action=\"SendRoomMessage\",status="
+                                   "\"rejected\",code=\"660300001\"} 1\n"));
+    assert_null(strstr(b.data, "code=\"123456\""));
+    assert_non_null(strstr(b.data, "\nzimbridge_insecure_transport 0\n"));
+    metrics_insecure_transport(m);
+    buf_reset(&b);
+    metrics_render(m, &b);
+    assert_non_null(strstr(b.data, "\nzimbridge_insecure_transport 1\n"));
+    buf_free(&b);
+    metrics_destroy(m);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_served_while_updated),
+        cmocka_unit_test(test_unknown_codes_fold),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
