@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #ifndef ZB_VERSION
@@ -86,6 +87,11 @@ int main(int argc, char **argv)
                   {"config-example", cmd_config_example},
                   {"--version", cmd_version},
                   {"version", cmd_version}};
+    /* Every command may hold a secret (the ServerSecret, Kafka's
+     * passwords): no core dump, and no ptrace or /proc/PID/mem from other
+     * users, including the same uid in another container. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+        perror("zimbridge: prctl(PR_SET_DUMPABLE)");
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

@@ -21,6 +21,7 @@ base="kafka.bootstrap.servers = 127.0.0.1:1
 zim.endpoint = http://127.0.0.1:1
 zim.app_id = 7
 kafka.security.protocol = sasl_plaintext
+kafka.allow_plaintext_sasl = true
 kafka.sasl.mechanisms = SCRAM-SHA-256
 kafka.sasl.username = zb
 kafka.sasl.password = $P
@@ -73,5 +74,20 @@ check "librdkafka debug output is in it" grep -q 'rdkafka' "$tmp/o7"
 check "the debug run's logs show neither secret" clean "$tmp/o7"
 check "the command line shows neither secret" clean "$tmp/cmdline"
 check "the secret was not put in the environment" [ "$environ_has" = 0 ]
+
+# 4. Not dumpable: as another user (nobody), the bridge's /proc files
+#    belong to root, so that user cannot read its memory or environment,
+#    ptrace it or get a core dump of it.
+command -v setpriv >/dev/null || { echo "FAIL: setpriv (util-linux) is missing"; exit 1; }
+chmod 711 "$tmp"
+chown 65534:65534 "$tmp/secret"
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$zb" run --config "$tmp/run.conf" >"$tmp/o8" 2>&1 &
+pid=$!
+sleep 2
+owner=$(stat -c %u "/proc/$pid/environ")
+kill -TERM "$pid"; wait "$pid"; pid=""
+check "the bridge ran as nobody" grep -q 'running: endpoint' "$tmp/o8"
+check "its /proc files belong to root, not nobody (not dumpable)" [ "$owner" = 0 ]
 
 check_done
