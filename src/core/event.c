@@ -348,20 +348,18 @@ static const struct fspec *find_spec(const struct fspec *spec, const char *k)
     return NULL;
 }
 
-static int walk(struct ctx *c, struct json_object *obj,
-                const struct fspec *spec)
+static int stray_field(struct ctx *c, const char *key, int kind);
+
+/* obj against spec; kind: the event's action at its root, -1 below. */
+static int walk_kind(struct ctx *c, struct json_object *obj,
+                     const struct fspec *spec, int kind)
 {
-    if (!c->lim->allow_unknown_fields) {
+    if (!c->lim->allow_unknown_fields || kind >= 0) {
         json_object_object_foreach(obj, key, val)
         {
             (void)val;
-            if (find_spec(spec, key) == NULL) {
-                size_t old = push_name(c, key);
-                int rc = fail(c, ZB_CODE_UNKNOWN_FIELD,
-                              "unknown field (names are case-sensitive)");
-                pop(c, old);
-                return rc;
-            }
+            if (find_spec(spec, key) == NULL && stray_field(c, key, kind) == -1)
+                return -1;
         }
     }
     for (const struct fspec *f = spec; f->name; f++) {
@@ -378,6 +376,12 @@ static int walk(struct ctx *c, struct json_object *obj,
         pop(c, old);
     }
     return 0;
+}
+
+static int walk(struct ctx *c, struct json_object *obj,
+                const struct fspec *spec)
+{
+    return walk_kind(c, obj, spec, -1);
 }
 
 static struct json_object *get(struct json_object *obj, const char *k)
@@ -1012,33 +1016,34 @@ static int check_body(struct ctx *c, struct json_object *body, int64_t type)
     return 0;
 }
 
-/* Fields of another action's events are never "unknown", whatever
- * event.unknown_fields says: a peer event on the broadcast topic (or
- * replayed into it) would otherwise be a valid SendMessageToAllUsers, and
- * a private message would go to every user. */
-static int check_kind(struct ctx *c, struct json_object *root,
-                      enum event_kind kind)
+/* A field spec does not name. At an event's root (kind >= 0), a field of
+ * another action is never "unknown", whatever event.unknown_fields says:
+ * a peer event on the broadcast topic (or replayed into it) would
+ * otherwise be a valid SendMessageToAllUsers, and a private message would
+ * go to every user. Checked only for the fields the event's own spec
+ * lacks, so a valid event pays nothing for it. */
+static int stray_field(struct ctx *c, const char *key, int kind)
 {
-    json_object_object_foreach(root, key, val)
-    {
-        (void)val;
-        unsigned kinds = action_fields_of(key);
-        if (kinds == 0 || (kinds & (1u << kind)))
+    unsigned kinds = kind >= 0 ? action_fields_of(key) : 0;
+    for (int k = 0; k < ZB_ACTION_COUNT; k++) {
+        if (!(kinds & (1u << k)))
             continue;
-        for (int k = 0; k < ZB_ACTION_COUNT; k++) {
-            if (!(kinds & (1u << k)))
-                continue;
-            size_t old = push_name(c, key);
-            int rc = fail(c, ZIM_CODE_BAD_PARAM,
-                          "a field of %s, not of %s (an event for another "
-                          "topic?)",
-                          action_of((enum event_kind)k)->spec->what,
-                          action_of(kind)->spec->what);
-            pop(c, old);
-            return rc;
-        }
+        size_t old = push_name(c, key);
+        int rc = fail(c, ZIM_CODE_BAD_PARAM,
+                      "a field of %s, not of %s (an event for another "
+                      "topic?)",
+                      action_of((enum event_kind)k)->spec->what,
+                      action_of((enum event_kind)kind)->spec->what);
+        pop(c, old);
+        return rc;
     }
-    return 0;
+    if (c->lim->allow_unknown_fields)
+        return 0;
+    size_t old = push_name(c, key);
+    int rc = fail(c, ZB_CODE_UNKNOWN_FIELD,
+                  "unknown field (names are case-sensitive)");
+    pop(c, old);
+    return rc;
 }
 
 /* Who the event goes to: no message to self, each recipient once (peer);
@@ -1088,7 +1093,7 @@ static int check_event(struct ctx *c, struct event *ev)
 {
     struct json_object *root = ev->root;
     const struct event_spec *spec = action_of(ev->kind)->spec;
-    if (check_kind(c, root, ev->kind) == -1 || walk(c, root, spec->root) == -1)
+    if (walk_kind(c, root, spec->root, (int)ev->kind) == -1)
         return -1;
 
     int64_t type = json_object_get_int64(get(root, "MessageType"));
