@@ -339,7 +339,7 @@ static int64_t sooner(int64_t next, int64_t now, int64_t w)
 int64_t sender_ready(struct sender *s, int64_t next)
 {
     int64_t now = clock_mono_ms(), wall = clock_wall_ms();
-    int sent = 0;
+    bool paced = false; /* a call under a quota went out */
     for (enum event_kind a = 0; a < EVENT_KIND_COUNT; a++) {
         while (jobsched_has_ready(s->sched, (int)a) &&
                zim_client_capacity(s->zc) > 0) {
@@ -366,7 +366,7 @@ int64_t sender_ready(struct sender *s, int64_t next)
             }
             if (!dispatch(s, c, now))
                 goto out;
-            sent++;
+            paced = paced || ratelimit_goal(s->flow->rl[a]) > 0;
             if (s->flow->breaker.state == BREAKER_OPEN) {
                 breaker_probe_sent(&s->flow->breaker, now);
                 log_info("breaker: probing with offset=%" PRId64,
@@ -375,7 +375,10 @@ int64_t sender_ready(struct sender *s, int64_t next)
         }
     }
 out:
-    if (sent > 0)
+    /* A paced call leaves now, stamped as it leaves; without quotas the
+     * next zim_client_poll() starts the calls (an extra curl pass per
+     * turn cost ~5 % of throughput with quotas off). */
+    if (paced)
         zim_client_start(s->zc);
     return next;
 }

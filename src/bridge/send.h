@@ -61,8 +61,8 @@ void sender_attach(struct sender *tx, struct zim_client *zc);
 void sender_destroy(struct sender *tx); /* NULL: no-op */
 
 /* Sends what the commit window, the breaker, the quotas and the daily
- * window allow, and starts those requests at once. It reads the clock
- * itself: a quota token is stamped with the time its request leaves, not
+ * window allow, and starts the requests under a quota at once. It reads the
+ * clock itself: a quota token is stamped with the time its request leaves, not
  * with the start of a turn that may have spent tens of ms on records.
  * Returns when to look again (mono ms, at most next). */
 int64_t sender_ready(struct sender *tx, int64_t next);
