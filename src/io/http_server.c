@@ -145,12 +145,13 @@ struct http_server *http_server_new(struct metrics *m, const char *listen,
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
     h->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_S,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONN,
+        flags, 0, NULL, NULL, on_request, h,    /* the logger first: it */
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, /* applies from there on */
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)IDLE_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONN,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_BYTES,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (h->d == NULL) {
         close(fd);
         pthread_mutex_destroy(&h->log_mu);
