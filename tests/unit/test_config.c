@@ -124,7 +124,7 @@ static void test_env_service_links(void **s)
     if (config_load_env(&cfg, env, err, sizeof(err)) != 0)
         fail_msg("%s", err);
     assert_int_equal(cfg.app_id, 77);
-    assert_int_equal(cfg.n_kafka, 5); /* the defaults only */
+    assert_int_equal(cfg.n_kafka, 6); /* the defaults only */
     config_free(&cfg);
     /* The shape is the value's too: these are settings gone wrong. */
     static const char *const not_links[] = {
