@@ -694,16 +694,46 @@ static size_t tree_members(struct json_object *o)
 }
 
 /* One open object while looking for the repeat: its keys so far, as
- * spans of the raw text (escapes not decoded). */
+ * spans of the raw text (escapes not decoded). They are sorted when the
+ * object closes and a repeat is two neighbours: O(k log k) for k keys,
+ * whatever the keys are (a list compared with each new key took 8 s for a
+ * 1 MiB record of 80,000 keys; a hash set could be flooded). */
+struct dupkey {
+    const char *s;
+    size_t len;
+};
+
 struct dupframe {
     bool is_obj;
     size_t idx;                /* members or items read so far */
     size_t name_off, name_len; /* the key it is the value of */
     size_t nkeys, cap;
-    struct {
-        size_t off, len;
-    } * keys;
+    struct dupkey *keys;
 };
+
+static int dupkey_cmp(const void *a, const void *b)
+{
+    const struct dupkey *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    int c = memcmp(x->s, y->s, x->len);
+    if (c)
+        return c;
+    return (x->s > y->s) - (x->s < y->s); /* the earlier one first */
+}
+
+/* The second of the first pair of equal keys of f, or NULL. */
+static const struct dupkey *frame_repeat(struct dupframe *f)
+{
+    if (f->nkeys < 2)
+        return NULL;
+    qsort(f->keys, f->nkeys, sizeof(*f->keys), dupkey_cmp);
+    for (size_t k = 1; k < f->nkeys; k++)
+        if (f->keys[k].len == f->keys[k - 1].len &&
+            memcmp(f->keys[k].s, f->keys[k - 1].s, f->keys[k].len) == 0)
+            return &f->keys[k];
+    return NULL;
+}
 
 /* The path of key (a span of p) inside the frames st[0..top]. */
 static void dup_path(const char *p, const struct dupframe *st, int top,
@@ -753,21 +783,21 @@ static void name_duplicate(const char *p, size_t n, int depth, char *why,
             st[++top] = (struct dupframe){
                 .is_obj = ch == '{', .name_off = key_off, .name_len = key_len};
         } else if ((ch == '}' || ch == ']') && top >= 0) {
-            free(st[top--].keys);
-        } else if (ch == ',' && top >= 0) {
-            st[top].idx++;
-        } else if (ch == ':' && top >= 0 && st[top].is_obj) {
-            struct dupframe *f = &st[top];
-            for (size_t k = 0; k < f->nkeys; k++) {
-                if (f->keys[k].len != key_len ||
-                    memcmp(p + f->keys[k].off, p + key_off, key_len) != 0)
-                    continue;
-                dup_path(p, st, top, key_off, key_len, where, wherelen);
+            const struct dupkey *d =
+                st[top].is_obj ? frame_repeat(&st[top]) : NULL;
+            if (d) {
+                dup_path(p, st, top, (size_t)(d->s - p), d->len, where,
+                         wherelen);
                 snprintf(why, whylen,
                          "key appears twice in one JSON object; a reader "
                          "could take either value");
                 goto out;
             }
+            free(st[top--].keys);
+        } else if (ch == ',' && top >= 0) {
+            st[top].idx++;
+        } else if (ch == ':' && top >= 0 && st[top].is_obj) {
+            struct dupframe *f = &st[top];
             if (f->nkeys == f->cap) {
                 size_t cap = f->cap ? f->cap * 2 : 8;
                 void *v = realloc(f->keys, cap * sizeof(*f->keys));
@@ -776,7 +806,7 @@ static void name_duplicate(const char *p, size_t n, int depth, char *why,
                 f->keys = v;
                 f->cap = cap;
             }
-            f->keys[f->nkeys].off = key_off;
+            f->keys[f->nkeys].s = p + key_off;
             f->keys[f->nkeys++].len = key_len;
         }
     }

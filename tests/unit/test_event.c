@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define OK NULL /* want: valid */
 
@@ -754,6 +755,45 @@ static void test_repeats(void **s)
     assert_non_null(strstr(err.message, "same user as ToUserId[1]"));
 }
 
+/* A 1 MiB record of 80,000 keys whose last repeats one: named in linear
+ * time (it took 8 s of the main loop when each key was compared with
+ * every earlier one), also with thousands of repeats of one key. CPU
+ * time, so a busy machine does not fail it: the bound is 10x what an
+ * ASan build needs, and 1/10 of what the quadratic search took. */
+static void test_many_keys(void **s)
+{
+    (void)s;
+    struct event_limits lim = limits();
+    lim.max_record_bytes = 1 << 20;
+    static const char head[] =
+        "{\"FromUserId\":\"u1\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"
+        "\"Priority\":1,\"MessageBody\":{\"Message\":\"你好 😀\"},"
+        "\"ExtendedData\":{";
+    for (int variant = 0; variant < 2; variant++) {
+        size_t cap = (size_t)1 << 20, n = 0;
+        char *j = malloc(cap);
+        assert_non_null(j);
+        n += (size_t)snprintf(j, cap, "%s", head);
+        for (int k = 0; k < 80000 && n + 64 < cap; k++)
+            n += (size_t)snprintf(j + n, cap - n, "\"k%06d\":1,",
+                                  variant == 0 ? k : k % 2000);
+        n += (size_t)snprintf(j + n, cap - n, "\"k000001\":2}}");
+        struct event ev;
+        struct event_error err;
+        clock_t t0 = clock();
+        assert_int_equal(event_parse(&ev, EVENT_PEER, j, n, &lim, &err), -1);
+        double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+        print_message("%zu bytes, %s: refused in %.3f s of CPU\n", n,
+                      variant ? "2,000 keys repeated 40 times" : "one repeat",
+                      cpu);
+        assert_int_equal(err.code, ZB_CODE_UNREADABLE);
+        assert_non_null(strstr(err.message, "appears twice"));
+        assert_true(strncmp(err.field, "ExtendedData.k", 14) == 0);
+        assert_true(cpu < 2.0);
+        free(j);
+    }
+}
+
 /* tmpl with each "%s" replaced by the next of args, into out. */
 static void subst(char *out, size_t n, const char *tmpl,
                   const char *const *args)
@@ -993,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_accessors),
         cmocka_unit_test(test_repeats),
         cmocka_unit_test(test_rooms),
+        cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_multilingual),
         cmocka_unit_test(test_four_byte_limits),
     };
