@@ -1,6 +1,7 @@
 /* utf8.c - RFC 3629 UTF-8: checking and cutting. */
 #include "utf8.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool cont(unsigned char c)
@@ -129,4 +130,28 @@ void utf8_copy(char *dst, size_t n, const char *src)
     size_t len = utf8_cut(src, strlen(src), n - 1);
     memmove(dst, src, len);
     dst[len] = '\0';
+}
+
+void utf8_terminal(char *dst, size_t n, const char *src, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t c = utf8_char(s + i, len - i, NULL);
+        bool control = c == 0 || (c == 1 && (s[i] < 0x20 || s[i] == 0x7f)) ||
+                       (c == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0);
+        size_t take = control ? (c ? c : 1) : c;
+        size_t need = control ? 4 * take : take;
+        if (o + need >= n)
+            break;
+        if (control) {
+            for (size_t k = 0; k < take; k++, o += 4)
+                snprintf(dst + o, n - o, "\\x%02x", s[i + k]);
+        } else {
+            memcpy(dst + o, s + i, take);
+            o += take;
+        }
+        i += take;
+    }
+    dst[o] = '\0';
 }

@@ -32,4 +32,11 @@ void utf8_trim_tail(char *s);
 /* snprintf(dst, n, "%s", src), cut between characters. n > 0. */
 void utf8_copy(char *dst, size_t n, const char *src);
 
+/* src[0..len) made safe to print on a terminal, into dst (n > 0, always
+ * terminated, cut between characters): printable UTF-8 is kept (chat
+ * text), and every byte of a control character (C0, DEL, C1: ESC starts
+ * the sequences that retitle, clear or rewrite a terminal) or of invalid
+ * UTF-8 becomes \xNN. For text from others: DLQ headers, record keys. */
+void utf8_terminal(char *dst, size_t n, const char *src, size_t len);
+
 #endif

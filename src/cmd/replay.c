@@ -18,6 +18,7 @@
 #include "kafka_conf.h"
 #include "log.h"
 #include "topic_scan.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -64,7 +65,8 @@ static const char usage[] =
     "  --max-replays N         skip records replayed N times (default 3)\n"
     "  --group G               consumer group for resuming (default:\n"
     "                          zimbridge-replay-<hash of the selection>)\n"
-    "  --rate N                at most N records/s (default unlimited)\n"
+    "  --rate N                at most N records/s, up to 100000 (default\n"
+    "                          unlimited)\n"
     "\n"
     "Exit status: 0 all selected records replayed, 1 some skipped, 2 usage\n"
     "or configuration error, 3 interrupted or a Kafka error.\n";
@@ -151,6 +153,21 @@ static const struct ropt {
 };
 #define N_ROPTS (sizeof(ropts) / sizeof(ropts[0]))
 
+/* --rate's bound, records/s. */
+#define REPLAY_MAX_RATE 100000.0
+
+/* zim.replay.count: digits only, at most 6 of them; -1 for anything else
+ * (a forged "-1" or "1e9" must not disable the loop guard). */
+static long replay_count(const char *v)
+{
+    if (v == NULL)
+        return 0;
+    size_t n = strlen(v);
+    if (n == 0 || n > 6 || strspn(v, "0123456789") != n)
+        return -1;
+    return strtol(v, NULL, 10);
+}
+
 static uint64_t fnv(const char *s, uint64_t h)
 {
     for (; *s; s++) {
@@ -206,9 +223,16 @@ static int set_opt(struct replay_opts *o, const struct ropt *r, const char *v)
             return -1;
         *(int32_t *)dst = (int32_t)n;
         return 0;
-    case O_RATE:
-        *(double *)dst = atof(v);
-        return *(double *)dst > 0 ? 0 : -1;
+    case O_RATE: {
+        char *end = NULL;
+        errno = 0;
+        double d = strtod(v, &end);
+        /* NaN and inf fail both tests; above REPLAY_MAX_RATE is a typo. */
+        if (errno || end == v || *end || !(d > 0) || !(d <= REPLAY_MAX_RATE))
+            return -1;
+        *(double *)dst = d;
+        return 0;
+    }
     case O_TRUE:
         *(bool *)dst = true;
         return 0;
@@ -372,12 +396,19 @@ static void print_row(rd_kafka_message_t *m, rd_kafka_headers_t *h, bool json,
         buf_free(&b);
         return;
     }
-    printf("%3" PRId32 "/%-8" PRId64
-           " %-20.20s %-10s %-10s %-40.40s %.*s%s%s\n",
-           m->partition, m->offset, s ? s : "-", c ? c : "-", k ? k : "-",
-           e ? e : "-", (int)(m->key_len > 40 ? 40 : m->key_len),
-           m->key ? (const char *)m->key : "", note ? "  skip: " : "",
-           note ? note : "");
+    /* Headers and keys are anyone's text: escaped before a terminal
+     * reads an ESC sequence in them. */
+    char ts[21], tc[4 * 32], tk[4 * 32], te[41], tkey[4 * 40];
+    utf8_terminal(ts, sizeof(ts), s ? s : "-", s ? strlen(s) : 1);
+    utf8_terminal(tc, sizeof(tc), c ? c : "-", c ? strlen(c) : 1);
+    utf8_terminal(tk, sizeof(tk), k ? k : "-", k ? strlen(k) : 1);
+    utf8_terminal(te, sizeof(te), e ? e : "-", e ? strlen(e) : 1);
+    const char *key = m->key ? (const char *)m->key : "";
+    utf8_terminal(tkey, sizeof(tkey), key, utf8_cut(key, m->key_len, 40));
+    /* Columns cut between characters (utf8_terminal), padded in bytes. */
+    printf("%3" PRId32 "/%-8" PRId64 " %-20s %-10s %-10s %-40s %s%s%s\n",
+           m->partition, m->offset, ts, tc, tk, te, tkey,
+           note ? "  skip: " : "", note ? note : "");
 }
 
 /* The record as it goes back: failure headers out, replay headers in.
@@ -529,6 +560,10 @@ static const char *skip_reason(struct replay *r, rd_kafka_headers_t *h,
                                const char *dest, long count)
 {
     char b[32];
+    if (count < 0) {
+        r->st.skipped_loop++;
+        return "zim.replay.count is not a count (forged?)";
+    }
     if (count >= r->o->max_replays) {
         r->st.skipped_loop++;
         return "replayed --max-replays times already";
@@ -598,7 +633,7 @@ static int replay_selected(struct replay *r, rd_kafka_message_t *m,
     const char *cnt = dlq_header(h, "zim.replay.count", b3, sizeof(b3));
     const char *dest =
         r->o->to ? r->o->to : destination(r, h, src, sizeof(src));
-    long count = cnt ? atol(cnt) : 0;
+    long count = replay_count(cnt);
     r->st.selected++;
     count_by(&r->st, cls ? cls : "-", code ? strtoll(code, NULL, 10) : 0);
     const char *skip = skip_reason(r, h, dest, count);
@@ -683,9 +718,12 @@ static void summary(const struct replay *r)
             dry ? "would replay" : "replayed",
             dry ? st->selected - skipped(st) : st->replayed, skipped(st),
             st->skipped_loop, st->skipped_no_source, st->skipped_cut, r->group);
-    for (int i = 0; i < st->n_by; i++)
-        fprintf(out, "  %-12s %-10lld %ld\n", st->by[i].cls,
-                (long long)st->by[i].code, st->by[i].n);
+    for (int i = 0; i < st->n_by; i++) {
+        char cls[4 * sizeof(st->by[i].cls)];
+        utf8_terminal(cls, sizeof(cls), st->by[i].cls, strlen(st->by[i].cls));
+        fprintf(out, "  %-12s %-10lld %ld\n", cls, (long long)st->by[i].code,
+                st->by[i].n);
+    }
 }
 
 static void replay_close(struct replay *r)

@@ -161,6 +161,37 @@ static void test_replay_workflow(void **state)
     testenv_recs_free(&r);
     assert_int_equal(deliveries(&zs, "m-tired"), 1);
 
+    /* Anyone who can write to the DLQ can forge its headers: a count
+     * that is not a count does not turn the loop guard off, and header
+     * text reaches the operator's terminal escaped, not obeyed. */
+    const char *const hostile[] = {"zim.failure.class",
+                                  "api\x1b[2J",
+                                  "zim.error.code",
+                                  "660500002",
+                                  "zim.error.message",
+                                  "\x1b]0;pwned\x07 用户不存在",
+                                  "zim.action",
+                                  "SendPeerMessage",
+                                  "zim.source.topic",
+                                  t.peer,
+                                  "zim.replay.count",
+                                  "-1",
+                                  NULL};
+    testenv_produce(p, t.dlq, "hostile",
+                    "{\"FromUserId\":\"u2\",\"ToUserId\":[\"u1\"],"
+                    "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                    "{\"Message\":\"m-hostile\"}}",
+                    hostile);
+    testenv_flush(p);
+    assert_int_equal(replay(b.conf, "--dry-run --key hostile"), 1);
+    assert_null(strchr(out, 0x1b));
+    assert_non_null(strstr(out, "\\x1b]0;pwned\\x07 用户不存在"));
+    assert_non_null(strstr(out, "api\\x1b[2J"));
+    assert_non_null(strstr(out, "zim.replay.count is not a count"));
+    assert_int_equal(replay(b.conf, "--key hostile"), 1);
+    usleep(1500000);
+    assert_int_equal(deliveries(&zs, "m-hostile"), 0);
+
     /* A DLQ record whose value was cut to its first bytes is not
      * published: it would arrive as a broken event. */
     const char *const cut[] = {

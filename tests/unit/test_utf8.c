@@ -113,12 +113,50 @@ static void test_cut_everywhere(void **s)
     corpus_free(&c);
 }
 
+/* Text from a DLQ header printed on an operator's terminal: chat text
+ * stays, control characters and broken bytes are shown, not obeyed. */
+static void test_terminal(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *out;
+    } t[] = {
+        {"你好 😀 مرحبا שלום café", 0, "你好 😀 مرحبا שלום café"},
+        {"\x1b]0;pwned\x07\x1b[2J", 0, "\\x1b]0;pwned\\x07\\x1b[2J"},
+        {"a\rb\nc\td\x7f", 0, "a\\x0db\\x0ac\\x09d\\x7f"},
+        {"\xc2\x9b"
+         "31m",
+         0, "\\xc2\\x9b31m"},                /* C1 CSI */
+        {"\xc2\xa0nbsp", 0, "\xc2\xa0nbsp"}, /* U+00A0 is text */
+        {"\xc0\xaf \xed\xa0\x80", 0, "\\xc0\\xaf \\xed\\xa0\\x80"},
+        {"nul\0here", 8, "nul\\x00here"},
+    };
+    char out[256];
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        size_t len = t[i].len ? t[i].len : strlen(t[i].in);
+        utf8_terminal(out, sizeof(out), t[i].in, len);
+        if (strcmp(out, t[i].out) != 0)
+            fail_msg("case %zu: got '%s', want '%s'", i, out, t[i].out);
+        assert_null(strchr(out, 0x1b));
+    }
+    /* Cut between characters and escapes, never inside one. */
+    utf8_terminal(out, 6, "ab\x1b你", 6);
+    assert_string_equal(out, "ab");
+    utf8_terminal(out, 8, "ab\x1b你", 6);
+    assert_string_equal(out, "ab\\x1b");
+    utf8_terminal(out, 10, "ab\x1b你", 6);
+    assert_string_equal(out, "ab\\x1b你");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_boundaries),
         cmocka_unit_test(test_cut_everywhere),
+        cmocka_unit_test(test_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
