@@ -18,7 +18,6 @@
 #include "net.h"
 
 #include <microhttpd.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,47 +28,25 @@
 #define PER_IP        16
 #define MAX_CONN      256
 #define REQUEST_BYTES (16 * 1024)
-/* libmicrohttpd's own lines (one per refused or broken connection) go
- * through our logger, at most LOG_BURST per LOG_PERIOD_MS. */
-#define LOG_BURST     10
-#define LOG_PERIOD_MS 10000
 
 struct http_server {
     struct MHD_Daemon *d;
     struct metrics *m;
     int64_t stall_ms;
     int port;
-    pthread_mutex_t log_mu;
-    int64_t log_from_ms;
-    int log_n, log_dropped;
 };
 
+/* libmicrohttpd's own lines (one per refused or broken connection) go
+ * through our logger and its per-site rate limit (10 per 10 s). */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    struct http_server *h = cls;
+    (void)cls;
     char line[512];
     vsnprintf(line, sizeof(line), fmt, ap);
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    int64_t now = clock_mono_ms();
-    int dropped = 0;
-    bool emit;
-    pthread_mutex_lock(&h->log_mu);
-    if (now - h->log_from_ms >= LOG_PERIOD_MS) {
-        dropped = h->log_dropped;
-        h->log_from_ms = now;
-        h->log_n = h->log_dropped = 0;
-    }
-    emit = h->log_n++ < LOG_BURST;
-    if (!emit)
-        h->log_dropped++;
-    pthread_mutex_unlock(&h->log_mu);
-    if (dropped)
-        log_warnx("%d more listener messages not logged", dropped);
-    if (emit)
-        log_warnx("listener: %s",
-                  line); /* a peer's text: the logger escapes it */
+    log_warnx("listener: %s", line); /* a peer's text: the logger escapes it */
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
@@ -132,8 +109,6 @@ struct http_server *http_server_new(struct metrics *m, const char *listen,
     }
     h->m = m;
     h->stall_ms = stall_ms;
-    pthread_mutex_init(&h->log_mu, NULL);
-    h->log_from_ms = clock_mono_ms();
     char host[64];
     int ipv6 = 0;
     int fd =
@@ -154,7 +129,6 @@ struct http_server *http_server_new(struct metrics *m, const char *listen,
         MHD_OPTION_END);
     if (h->d == NULL) {
         close(fd);
-        pthread_mutex_destroy(&h->log_mu);
         snprintf(err, errlen, "http.listen %s: libmicrohttpd failed", listen);
         free(h);
         return NULL;
@@ -167,7 +141,6 @@ void http_server_destroy(struct http_server *h)
     if (h == NULL)
         return;
     MHD_stop_daemon(h->d);
-    pthread_mutex_destroy(&h->log_mu);
     free(h);
 }
 

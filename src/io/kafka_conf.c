@@ -86,11 +86,29 @@ static int sasl_password(const struct config *cfg, rd_kafka_conf_t *conf,
     return rc;
 }
 
+/* librdkafka's own lines (syslog levels) go through our logger: its
+ * format (JSON or logfmt), its level and its per-line-site rate limit
+ * (an unreachable broker logs every second), not raw to stderr. Errors and
+ * the rest are two sites, so a flood of one does not hide the other. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+    (void)rk;
+    if (level <= 3)
+        log_emit(LOG_ERROR, "rdkafka", 0, "librdkafka %s: %s", fac, buf);
+    else if (level == 4)
+        log_emit(LOG_WARN, "rdkafka", 0, "librdkafka %s: %s", fac, buf);
+    else
+        log_emit(level == 7 ? LOG_DEBUG : LOG_INFO, "rdkafka", 0, "%s: %s", fac,
+                 buf);
+}
+
 rd_kafka_conf_t *kafka_conf_new(const struct config *cfg,
                                 enum kafka_conf_role role, char *err,
                                 size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, on_log);
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         const char *k = cfg->kafka[i].key, *v = cfg->kafka[i].value;
         if (role == KAFKA_CONF_PRODUCER && consumer_only(k))
