@@ -1,11 +1,17 @@
 /* fileio.c - small files. */
+#define LOG_COMPONENT "config"
 #include "fileio.h"
 
+#include "log.h"
+
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SECRET_FILE_MAX 4096
 
@@ -40,6 +46,38 @@ void file_free_secret(char *secret)
     free(secret);
 }
 
+/* Whether this process is in group gid. */
+static bool in_group(gid_t gid)
+{
+    if (gid == getegid())
+        return true;
+    gid_t groups[64];
+    int n = getgroups(64, groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gid)
+            return true;
+    return false;
+}
+
+/* A secret others can read is logged (its mode, never its content).
+ * Readable by its group only when we are not in that group: Kubernetes
+ * mounts a Secret as root:<fsGroup> 0440 for a non-root user, and the
+ * pod's own fsGroup is not "others". */
+static void check_mode(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return;
+    if (st.st_mode & S_IROTH)
+        log_warnx("secret file %s is readable by every user (mode %03o): "
+                  "chmod o-rwx",
+                  path, (unsigned)(st.st_mode & 0777));
+    else if ((st.st_mode & S_IRGRP) && !in_group(st.st_gid))
+        log_warnx("secret file %s is readable by group %u, which this "
+                  "process is not in (mode %03o): chmod g-rwx",
+                  path, (unsigned)st.st_gid, (unsigned)(st.st_mode & 0777));
+}
+
 int file_read_secret(const char *path, char **out, char *err, size_t errlen)
 {
     size_t n = 0;
@@ -67,6 +105,7 @@ int file_read_secret(const char *path, char **out, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    check_mode(path);
     *out = secret;
     return 0;
 }

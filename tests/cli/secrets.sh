@@ -43,6 +43,19 @@ printf '%s\nzim.server_secret_file = %s\n' "$base" "$tmp/secret" >"$tmp/file.con
 "$zb" run --config "$tmp/file.conf" --check-config >"$tmp/o3" 2>&1
 check "check-config (secret file) shows neither secret" clean "$tmp/o3"
 
+# 1b. A secret file others can read is named in a warning (never its
+#     content); one only its owner (or our own group) reads is not.
+chmod 644 "$tmp/secret"
+"$zb" run --config "$tmp/file.conf" --check-config >"$tmp/o3b" 2>&1
+check "a world-readable secret file is warned about" grep -q "secret file $tmp/secret is readable by every user (mode 644)" "$tmp/o3b"
+check "the warning shows neither secret" clean "$tmp/o3b"
+chmod 640 "$tmp/secret"  # group root: ours
+"$zb" run --config "$tmp/file.conf" --check-config >"$tmp/o3c" 2>&1
+check "a secret file of our own group is not warned about" [ "$(grep -c 'secret file' "$tmp/o3c")" = 0 ]
+chmod 600 "$tmp/secret"
+"$zb" run --config "$tmp/file.conf" --check-config >"$tmp/o3d" 2>&1
+check "a 600 secret file is not warned about" [ "$(grep -c 'secret file' "$tmp/o3d")" = 0 ]
+
 # 2. Configuration errors next to the secret.
 printf '%s\nzim.server_secret = %s\nhttp.max_inflight = 0\n' "$base" "$S" >"$tmp/bad.conf"
 "$zb" run --config "$tmp/bad.conf" --check-config >"$tmp/o4" 2>&1
