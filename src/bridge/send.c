@@ -246,12 +246,21 @@ static bool dispatch(struct sender *s, struct call *c, int64_t now)
 {
     const char *body = NULL;
     size_t len = 0;
-    if (call_body(c, &body, &len) == -1 ||
-        zim_client_send(s->zc, event_kind_action(c->kind), body, len, c) ==
-            -1) {
+    int rc = call_body(c, &body, &len);
+    if (rc == 0)
+        rc = zim_client_send(s->zc, event_kind_action(c->kind), body, len, c);
+    if (rc == ZIM_CLIENT_UNSIGNED) {
+        /* Nothing can be sent until this clears: said, counted, and
+         * /readyz turns 503. */
+        log_error("cannot sign ZIM requests (the secure random source or "
+                  "OpenSSL failed): sending is stalled");
+        metrics_sign_failed(s->m, true);
+    }
+    if (rc != 0) {
         unpack(s, c);
         return false;
     }
+    metrics_sign_failed(s->m, false);
     c->sent_ms = now;
     for (size_t i = 0; i < c->n_jobs; i++) {
         struct job *j = c->jobs[i];

@@ -20,16 +20,22 @@ static void hex(const unsigned char *in, size_t n, char *out)
 int zim_sign(uint32_t app_id, const char *nonce, const char *secret,
              int64_t timestamp, char *out)
 {
-    char msg[512];
-    /* AppId is uint32: %u keeps values above 2^31 positive. */
-    int n = snprintf(msg, sizeof(msg), "%" PRIu32 "%s%s%" PRId64, app_id, nonce,
-                     secret, timestamp);
-    if (n < 0 || (size_t)n >= sizeof(msg))
-        return -1;
+    /* MD5(AppId + SignatureNonce + ServerSecret + Timestamp), fed in
+     * parts: a secret of any length signs (a 512-byte buffer refused
+     * secrets over ~475 bytes, and sending stalled). */
+    char app[16], ts[24];
+    snprintf(app, sizeof(app), "%" PRIu32, app_id); /* uint32: positive */
+    snprintf(ts, sizeof(ts), "%" PRId64, timestamp);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    int ok = EVP_Digest(msg, (size_t)n, md, &mdlen, EVP_md5(), NULL);
-    OPENSSL_cleanse(msg, sizeof(msg)); /* it held the secret */
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) &&
+             EVP_DigestUpdate(ctx, app, strlen(app)) &&
+             EVP_DigestUpdate(ctx, nonce, strlen(nonce)) &&
+             EVP_DigestUpdate(ctx, secret, strlen(secret)) &&
+             EVP_DigestUpdate(ctx, ts, strlen(ts)) &&
+             EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx); /* cleanses the state that saw the secret */
     if (!ok || mdlen != 16)
         return -1;
     hex(md, 16, out);

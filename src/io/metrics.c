@@ -63,6 +63,8 @@ struct metrics {
     _Atomic int assigned;
     _Atomic int producer_ok;
     _Atomic int insecure;
+    _Atomic int sign_failing;
+    _Atomic uint64_t sign_failures;
     pthread_mutex_t lag_mu;
     struct lag lags[MAX_LAGS], next[MAX_LAGS];
     size_t n_lags, n_next;
@@ -185,6 +187,13 @@ void metrics_produce_failed(struct metrics *m, int role)
 void metrics_quota_wait(struct metrics *m, int kind)
 {
     atomic_fetch_add(&m->quota_waits[kind], 1);
+}
+
+void metrics_sign_failed(struct metrics *m, bool failing)
+{
+    if (failing)
+        atomic_fetch_add(&m->sign_failures, 1);
+    atomic_store(&m->sign_failing, failing ? 1 : 0);
 }
 
 void metrics_insecure_transport(struct metrics *m)
@@ -386,6 +395,10 @@ int metrics_render(struct metrics *m, struct buf *b)
     per_output(b, m, "zimbridge_produce_failures_total",
                "Reply and dead-letter deliveries that failed (retried).",
                m->produce_failed);
+    single(b, "zimbridge_sign_failures_total", "counter",
+           "ZIM requests that could not be signed (random source or OpenSSL "
+           "failed); /readyz is 503 while it lasts.",
+           atomic_load(&m->sign_failures));
     head(b, "zimbridge_insecure_transport", "gauge",
          "1 when a setting weakens transport security (zim.allow_insecure_"
          "http to a non-loopback host, Kafka certificate verification off).");
@@ -444,6 +457,10 @@ bool metrics_ready(struct metrics *m, char *why, size_t n)
     }
     if (!atomic_load(&m->producer_ok)) {
         snprintf(why, n, "producer unhealthy");
+        return false;
+    }
+    if (atomic_load(&m->sign_failing)) {
+        snprintf(why, n, "cannot sign ZIM requests");
         return false;
     }
     snprintf(why, n, "ready");

@@ -39,6 +39,9 @@ void metrics_produced(struct metrics *m, int role);  /* TOPIC_REPLY/DLQ */
 void metrics_produce_failed(struct metrics *m, int role);
 void metrics_quota_wait(struct metrics *m, int kind);
 void metrics_breaker(struct metrics *m, bool open);
+/* Requests cannot be signed (true), or were signed again (false):
+ * zimbridge_sign_failures_total, and /readyz 503 while failing. */
+void metrics_sign_failed(struct metrics *m, bool failing);
 /* A setting weakened transport security (zimbridge_insecure_transport). */
 void metrics_insecure_transport(struct metrics *m);
 void metrics_broadcast_remaining(struct metrics *m, int64_t n);

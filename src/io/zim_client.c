@@ -191,7 +191,7 @@ int zim_client_send(struct zim_client *zc, const char *action, const char *body,
     if (next_nonce(zc, rnd) == -1 ||
         zim_sign_url(&s->url, zc->path, action, zc->app_id, zc->secret, rnd,
                      (int64_t)time(NULL)) == -1)
-        return -1;
+        return ZIM_CLIENT_UNSIGNED;
     curl_easy_setopt(s->easy, CURLOPT_REQUEST_TARGET, s->url.data);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE, (long)len);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, body);

@@ -24,8 +24,10 @@ struct zim_client *zim_client_new(const struct config *cfg, zim_done_fn done,
 void zim_client_destroy(struct zim_client *zc); /* NULL: no-op */
 
 /* Starts one call: action at the configured endpoint, with a fresh nonce
- * and timestamp. body must stay valid until done runs. 0, or -1 when the
- * window is full or signing failed. */
+ * and timestamp. body must stay valid until done runs. 0; -1 when no slot
+ * is free or curl refused the handle; ZIM_CLIENT_UNSIGNED when no nonce or
+ * signature could be made (the secure random source or OpenSSL failed). */
+#define ZIM_CLIENT_UNSIGNED (-2)
 int zim_client_send(struct zim_client *zc, const char *action, const char *body,
                     size_t len, void *opaque);
 /* Puts the calls just added on the wire now, without completing any

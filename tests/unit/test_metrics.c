@@ -155,12 +155,41 @@ static void test_unknown_codes_fold(void **s)
     metrics_destroy(m);
 }
 
+/* Requests that cannot be signed stall sending: counted, and /readyz
+ * says so until a request is signed again. */
+static void test_sign_failures(void **s)
+{
+    (void)s;
+    const char *topics[TOPIC_ROLE_COUNT];
+    for (int i = 0; i < TOPIC_ROLE_COUNT; i++)
+        topics[i] = "t";
+    struct metrics *m = metrics_new(topics);
+    assert_non_null(m);
+    metrics_assigned(m, 4);
+    metrics_producer_ok(m, true);
+    char why[160];
+    assert_true(metrics_ready(m, why, sizeof(why)));
+    metrics_sign_failed(m, true);
+    metrics_sign_failed(m, true);
+    assert_false(metrics_ready(m, why, sizeof(why)));
+    assert_string_equal(why, "cannot sign ZIM requests");
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    metrics_render(m, &b);
+    assert_non_null(strstr(b.data, "\nzimbridge_sign_failures_total 2\n"));
+    metrics_sign_failed(m, false);
+    assert_true(metrics_ready(m, why, sizeof(why)));
+    buf_free(&b);
+    metrics_destroy(m);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_served_while_updated),
         cmocka_unit_test(test_unknown_codes_fold),
+        cmocka_unit_test(test_sign_failures),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

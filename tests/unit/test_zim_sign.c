@@ -40,6 +40,25 @@ static void test_vectors(void **s)
     }
 }
 
+/* A secret of any length signs: a fixed buffer refused secrets over ~475
+ * bytes, and sending stalled without a word. Expected values: Python's
+ * hashlib.md5 of the same concatenation. */
+static void test_long_secret(void **s)
+{
+    (void)s;
+    char secret[1001], sig[ZIM_SIG_LEN + 1];
+    memset(secret, 'k', 1000);
+    secret[1000] = '\0';
+    assert_int_equal(
+        zim_sign(3000000001u, "0123456789abcdef", secret, 1700000000, sig), 0);
+    assert_string_equal(sig, "e6f46025fe11210565949c204bc28908");
+    assert_int_equal(zim_sign(1, "abcdef0123456789",
+                              "秘密秘密秘密秘密秘密秘密秘密秘密秘密秘密", 1,
+                              sig),
+                     0);
+    assert_string_equal(sig, "8e239aced8925fb68c9f5909ffbaac3e");
+}
+
 /* What common bugs produce must not be what we output (§8). */
 static void test_negative_checks(void **s)
 {
@@ -118,6 +137,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_long_secret),
         cmocka_unit_test(test_negative_checks),
         cmocka_unit_test(test_large_app_id_in_url),
         cmocka_unit_test(test_nonce),
