@@ -122,16 +122,23 @@ static void test_served_while_updated(void **state)
     metrics_destroy(m);
 }
 
-/* A hostile endpoint answering 1,000 made-up codes cannot fill the
- * label table: they are one "other" row, and real codes still count. */
-static void test_unknown_codes_fold(void **s)
+/* Metrics for topics all named "t". */
+static struct metrics *new_metrics(void)
 {
-    (void)s;
     const char *topics[TOPIC_ROLE_COUNT];
     for (int i = 0; i < TOPIC_ROLE_COUNT; i++)
         topics[i] = "t";
     struct metrics *m = metrics_new(topics);
     assert_non_null(m);
+    return m;
+}
+
+/* A hostile endpoint answering 1,000 made-up codes cannot fill the
+ * label table: they are one "other" row, and real codes still count. */
+static void test_unknown_codes_fold(void **s)
+{
+    (void)s;
+    struct metrics *m = new_metrics();
     for (int i = 0; i < 1000; i++)
         metrics_outcome(m, 0, "failed", 123456 + i);
     metrics_outcome(m, 0, "failed", 660000002);
@@ -160,11 +167,7 @@ static void test_unknown_codes_fold(void **s)
 static void test_sign_failures(void **s)
 {
     (void)s;
-    const char *topics[TOPIC_ROLE_COUNT];
-    for (int i = 0; i < TOPIC_ROLE_COUNT; i++)
-        topics[i] = "t";
-    struct metrics *m = metrics_new(topics);
-    assert_non_null(m);
+    struct metrics *m = new_metrics();
     metrics_assigned(m, 4);
     metrics_producer_ok(m, true);
     char why[160];
