@@ -46,6 +46,12 @@ user=$(podman image inspect localhost/zimbridge:test --format '{{.Config.User}}'
 check "image runs as 65532" [ "$user" = "65532:65532" ]
 entry=$(podman image inspect localhost/zimbridge:test --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}')
 check "entrypoint is zimbridge, command run" [ "$entry" = '["zimbridge"] ["run"]' ]
+# The binary users run is built hardened, fortified included (Release).
+. "$ZB_SOURCE_DIR/tests/support/hardening.sh"
+ctr=$(podman create localhost/zimbridge:test)
+podman cp "$ctr:/usr/local/bin/zimbridge" "$work/zimbridge.image" >/dev/null
+podman rm "$ctr" >/dev/null
+check_hardening "$work/zimbridge.image" 1
 size=$(podman image inspect localhost/zimbridge:test --format '{{.Size}}')
 # The command is the entrypoint's argument, as operators expect.
 versions=$(podman run --rm --read-only --cap-drop ALL --user 65532:65532 \
