@@ -3,6 +3,7 @@
 #include "cmd.h"
 
 #include "config.h"
+#include "kafka_conf.h"
 #include "log.h"
 #include "service.h"
 
@@ -26,6 +27,31 @@ static const char usage[] =
     "\n"
     "SIGTERM or SIGINT: drain in-flight calls (shutdown.drain_ms), commit,\n"
     "and exit; a second signal exits at once.\n";
+
+/* What start-up would refuse beyond config_finish: every kafka.* key and
+ * value as librdkafka takes them (for the consumer and the producer, with
+ * the SASL password file read), and zim.endpoint as libcurl parses it.
+ * --check-config runs it too, so a config it passes starts. 0 or -1. */
+static int check_deep(const struct config *cfg, char *err, size_t errlen)
+{
+    for (int role = KAFKA_CONF_CONSUMER; role <= KAFKA_CONF_PRODUCER; role++) {
+        rd_kafka_conf_t *conf =
+            kafka_conf_new(cfg, (enum kafka_conf_role)role, err, errlen);
+        if (conf == NULL)
+            return -1;
+        rd_kafka_conf_destroy(conf);
+    }
+    CURLU *u = curl_url();
+    CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, cfg->endpoint, 0)
+                     : CURLUE_OUT_OF_MEMORY;
+    curl_url_cleanup(u);
+    if (uc != CURLUE_OK) {
+        snprintf(err, errlen, "zim.endpoint '%s' is not a URL: %s",
+                 cfg->endpoint, curl_url_strerror(uc));
+        return -1;
+    }
+    return 0;
+}
 
 int cmd_run(int argc, char **argv, volatile sig_atomic_t *stop)
 {
@@ -56,7 +82,8 @@ int cmd_run(int argc, char **argv, volatile sig_atomic_t *stop)
     }
     if ((path && config_load_file(&cfg, path, err, sizeof(err)) == -1) ||
         config_load_env(&cfg, environ, err, sizeof(err)) == -1 ||
-        config_finish(&cfg, err, sizeof(err)) == -1) {
+        config_finish(&cfg, err, sizeof(err)) == -1 ||
+        check_deep(&cfg, err, sizeof(err)) == -1) {
         fprintf(stderr, "zimbridge: configuration: %s\n", err);
         goto out;
     }
