@@ -10,6 +10,7 @@ import (
 	monv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -124,7 +125,7 @@ func TestHelmDefaults(t *testing.T) {
 		t.Fatalf("defaults render %d Deployments, %d Services, %d ConfigMaps",
 			len(objs["Deployment"]), len(objs["Service"]), len(objs["ConfigMap"]))
 	}
-	for _, k := range []string{"PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceMonitor", "PrometheusRule"} {
+	for _, k := range []string{"PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceMonitor", "PrometheusRule", "NetworkPolicy"} {
 		if len(objs[k]) != 0 {
 			t.Fatalf("%s rendered though not enabled", k)
 		}
@@ -146,11 +147,12 @@ func TestHelmDefaults(t *testing.T) {
 
 func TestHelmEverythingOn(t *testing.T) {
 	objs := render(t, chart+"/ci/all-on-values.yaml")
-	for _, k := range []string{"PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceMonitor", "PrometheusRule"} {
+	for _, k := range []string{"PodDisruptionBudget", "HorizontalPodAutoscaler", "ServiceMonitor", "PrometheusRule", "NetworkPolicy"} {
 		if len(objs[k]) != 1 {
 			t.Fatalf("%s not rendered with it enabled", k)
 		}
 	}
+	checkNetworkPolicy(t, objs["NetworkPolicy"][0].(*networkingv1.NetworkPolicy), objs["Deployment"][0].(*appsv1.Deployment))
 	dep := objs["Deployment"][0].(*appsv1.Deployment)
 	if dep.Spec.Replicas != nil {
 		t.Fatal("with the HPA on, the Deployment must not fix replicas")
@@ -182,6 +184,38 @@ func TestHelmEverythingOn(t *testing.T) {
 	}
 	if c.Image != "registry.example.com/chat/zimbridge:0.1.0" {
 		t.Fatalf("image %q", c.Image)
+	}
+}
+
+// The NetworkPolicy selects the bridge's pods, restricts ingress only, and
+// admits one port, the container's metrics port, from Prometheus alone.
+func checkNetworkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, dep *appsv1.Deployment) {
+	t.Helper()
+	for k, v := range np.Spec.PodSelector.MatchLabels {
+		if dep.Spec.Template.Labels[k] != v {
+			t.Fatalf("the NetworkPolicy selects %s=%s, which the pods lack", k, v)
+		}
+	}
+	if len(np.Spec.PodSelector.MatchLabels) == 0 {
+		t.Fatal("the NetworkPolicy selects every pod of the namespace")
+	}
+	if len(np.Spec.PolicyTypes) != 1 || np.Spec.PolicyTypes[0] != networkingv1.PolicyTypeIngress {
+		t.Fatalf("policy types %v", np.Spec.PolicyTypes)
+	}
+	if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].Ports) != 1 {
+		t.Fatalf("ingress rules %+v", np.Spec.Ingress)
+	}
+	port := np.Spec.Ingress[0].Ports[0].Port
+	named := false
+	for _, p := range dep.Spec.Template.Spec.Containers[0].Ports {
+		named = named || (port != nil && p.Name == port.String())
+	}
+	if !named {
+		t.Fatalf("the NetworkPolicy admits port %v, not the container's", port)
+	}
+	from := np.Spec.Ingress[0].From
+	if len(from) != 1 || from[0].PodSelector == nil || from[0].PodSelector.MatchLabels["app.kubernetes.io/name"] != "prometheus" {
+		t.Fatalf("ingress from %+v, want Prometheus only", from)
 	}
 }
 
