@@ -69,20 +69,41 @@ static void warn_scram(const char *key, const char *value)
                   rd_kafka_version_str());
 }
 
-/* sasl.password_file: its first line as kafka.sasl.password. 0 or -1. */
-static int sasl_password(const struct config *cfg, rd_kafka_conf_t *conf,
-                         char *err, size_t errlen)
+/* The librdkafka properties that hold a secret and may come from a file
+ * instead: kafka.<property>_file = PATH (in the environment,
+ * ZIMBRIDGE_KAFKA_<PROPERTY>_FILE, which arrives as "<property>.file"),
+ * read at start. kafka.sasl.password has sasl.password_file, read again
+ * when it changes. */
+static const char *const secret_props[] = {
+    "ssl.key.password", "ssl.keystore.password",
+    "sasl.oauthbearer.client.secret", "sasl.oauthbearer.config", NULL};
+
+/* If key is <secret property>_file or .file, the property; else NULL. */
+static const char *secret_file_prop(const char *key)
 {
-    char *pw = NULL, why[512];
-    if (cfg->sasl_password_file == NULL)
-        return 0;
-    if (file_read_secret(cfg->sasl_password_file, &pw, why, sizeof(why)) ==
-        -1) {
-        snprintf(err, errlen, "sasl.password_file %s", why);
+    size_t n = strlen(key);
+    if (n < 6 || (strcmp(key + n - 5, "_file") != 0 &&
+                  strcmp(key + n - 5, ".file") != 0))
+        return NULL;
+    for (int i = 0; secret_props[i]; i++)
+        if (strlen(secret_props[i]) == n - 5 &&
+            strncmp(key, secret_props[i], n - 5) == 0)
+            return secret_props[i];
+    return NULL;
+}
+
+/* The first line of the file at path (named by setting) as prop. */
+static int secret_from_file(rd_kafka_conf_t *conf, const char *prop,
+                            const char *path, const char *setting, char *err,
+                            size_t errlen)
+{
+    char *v = NULL, why[512];
+    if (file_read_secret(path, &v, why, sizeof(why)) == -1) {
+        snprintf(err, errlen, "%s %s", setting, why);
         return -1;
     }
-    int rc = kafka_conf_set(conf, "sasl.password", pw, err, errlen);
-    file_free_secret(pw);
+    int rc = kafka_conf_set(conf, prop, v, err, errlen);
+    file_free_secret(v);
     return rc;
 }
 
@@ -113,14 +134,20 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg,
         const char *k = cfg->kafka[i].key, *v = cfg->kafka[i].value;
         if (role == KAFKA_CONF_PRODUCER && consumer_only(k))
             continue;
-        if (kafka_conf_set(conf, k, v, err, errlen) == -1) {
+        const char *prop = secret_file_prop(k);
+        char setting[256];
+        snprintf(setting, sizeof(setting), "kafka.%s", k);
+        if (prop ? secret_from_file(conf, prop, v, setting, err, errlen) == -1
+                 : kafka_conf_set(conf, k, v, err, errlen) == -1) {
             rd_kafka_conf_destroy(conf);
             return NULL;
         }
         if (role == KAFKA_CONF_PRODUCER)
             warn_scram(k, v); /* once per process start: one producer */
     }
-    if (sasl_password(cfg, conf, err, errlen) == -1) {
+    if (cfg->sasl_password_file &&
+        secret_from_file(conf, "sasl.password", cfg->sasl_password_file,
+                         "sasl.password_file", err, errlen) == -1) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
