@@ -17,6 +17,7 @@ enum stype { S_STR = 0, S_INT, S_U32, S_ENUM };
 
 #define S_REQUIRED  1u
 #define S_SENSITIVE 2u
+#define S_URL       4u /* shown with its userinfo (user:pass@) redacted */
 
 struct setting {
     const char *key;
@@ -32,7 +33,7 @@ struct setting {
 #define F(m) offsetof(struct config, m)
 
 static const struct setting settings[] = {
-    {"zim.endpoint", S_STR, "https://zim-api.zego.im", 0, 0, NULL, 0,
+    {"zim.endpoint", S_STR, "https://zim-api.zego.im", 0, 0, NULL, S_URL,
      F(endpoint),
      "ZIM server API base URL: https://, or http:// to a loopback host "
      "(127.0.0.0/8, localhost, [::1]) unless zim.allow_insecure_http"},
@@ -622,17 +623,18 @@ int config_finish(struct config *cfg, char *err, size_t errlen)
                  "is required");
         return -1;
     }
+    char shown[512];
+    config_url_redact(cfg->endpoint, shown, sizeof(shown));
     if (strncmp(cfg->endpoint, "https://", 8) != 0 &&
         strncmp(cfg->endpoint, "http://", 7) != 0) {
         snprintf(err, errlen, "zim.endpoint '%s' must start with https://",
-                 cfg->endpoint);
+                 shown);
         return -1;
     }
     const char *host = strstr(cfg->endpoint, "://") + 3;
     if (*host == '\0' || *host == '/' || strchr(cfg->endpoint, '?') ||
         strchr(cfg->endpoint, '#') || strchr(cfg->endpoint, ' ')) {
-        snprintf(err, errlen, "zim.endpoint '%s' is not a base URL",
-                 cfg->endpoint);
+        snprintf(err, errlen, "zim.endpoint '%s' is not a base URL", shown);
         return -1;
     }
     const char *proto = config_kafka_get(cfg, "security.protocol");
@@ -652,7 +654,7 @@ int config_finish(struct config *cfg, char *err, size_t errlen)
                  "(127.0.0.0/8, localhost, [::1]); use https://, or set "
                  "zim.allow_insecure_http = true to send signed URLs in "
                  "the clear",
-                 cfg->endpoint);
+                 shown);
         return -1;
     }
     for (int i = 0; i < TOPIC_ROLE_COUNT; i++) {
@@ -668,6 +670,21 @@ int config_finish(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+void config_url_redact(const char *url, char *out, size_t n)
+{
+    const char *h = strstr(url, "://");
+    const char *auth = h ? h + 3 : url;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            at = p; /* the last one: a password may hold an '@' */
+    if (at == NULL)
+        snprintf(out, n, "%s", url);
+    else
+        snprintf(out, n, "%.*s[redacted]%s", (int)(auth - url), url, at);
+}
+
 bool config_endpoint_loopback(const char *url)
 {
     const char *h = strstr(url, "://");
@@ -675,7 +692,7 @@ bool config_endpoint_loopback(const char *url)
         return false;
     h += 3;
     size_t n = strcspn(h, "/");
-    const char *at = memchr(h, '@', n); /* user:pass@host */
+    const char *at = memrchr(h, '@', n); /* user:pass@host, as curl reads */
     if (at) {
         n -= (size_t)(at + 1 - h);
         h = at + 1;
@@ -725,6 +742,11 @@ void config_dump(const struct config *cfg, FILE *out)
         switch (s->type) {
         case S_STR: {
             const char *v = *(char **)field(c, s);
+            char shown[512];
+            if (v && (s->flags & S_URL)) {
+                config_url_redact(v, shown, sizeof(shown));
+                v = shown;
+            }
             fprintf(out, "%s\n", v ? v : "");
             break;
         }

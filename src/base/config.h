@@ -103,6 +103,9 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
  * 0 or -1. */
 int config_load_env(struct config *cfg, char *const *env, char *err,
                     size_t errlen);
+/* url with its userinfo (user:pass@) replaced by "[redacted]@", into out
+ * (cut to n): how an endpoint is shown in logs, errors and dumps. */
+void config_url_redact(const char *url, char *out, size_t n);
 /* Whether a URL's host is loopback: 127.0.0.0/8 (dotted), localhost or
  * [::1]. */
 bool config_endpoint_loopback(const char *url);

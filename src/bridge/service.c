@@ -708,8 +708,10 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
     for (int a = 0; a < ZB_ACTION_COUNT; a++)
         log_info("%s events from %s", event_kind_action((enum event_kind)a),
                  cfg->topic[a]);
-    log_info("running: endpoint=%s app_id=%u inflight=%d", cfg->endpoint,
-             cfg->app_id, (int)cfg->max_inflight);
+    char shown[512];
+    config_url_redact(cfg->endpoint, shown, sizeof(shown));
+    log_info("running: endpoint=%s app_id=%u inflight=%d", shown, cfg->app_id,
+             (int)cfg->max_inflight);
     while (!*stop) {
         int64_t now = clock_mono_ms();
         int64_t next = turn(&s, now);

@@ -46,8 +46,10 @@ static int check_deep(const struct config *cfg, char *err, size_t errlen)
                      : CURLUE_OUT_OF_MEMORY;
     curl_url_cleanup(u);
     if (uc != CURLUE_OK) {
-        snprintf(err, errlen, "zim.endpoint '%s' is not a URL: %s",
-                 cfg->endpoint, curl_url_strerror(uc));
+        char shown[512];
+        config_url_redact(cfg->endpoint, shown, sizeof(shown));
+        snprintf(err, errlen, "zim.endpoint '%s' is not a URL: %s", shown,
+                 curl_url_strerror(uc));
         return -1;
     }
     return 0;

@@ -233,7 +233,9 @@ static void test_plaintext_endpoint(void **s)
         {"http://127.0.0.1.evil.example", false},
         {"http://localhost.evil.example", false},
         {"http://127.0.0.1@evil.example", false}, /* user 127.0.0.1 */
-        {"http://127.1", false},                  /* not a dotted quad */
+        {"http://u:p@127.0.0.1@evil.example",
+         false},                 /* host: after the last @ */
+        {"http://127.1", false}, /* not a dotted quad */
         {"http://[::2]:80", false},
         {"http://[::ffff:127.0.0.1]", false},
         {"http://[::1", false},
@@ -257,6 +259,42 @@ static void test_plaintext_endpoint(void **s)
         }
         config_free(&cfg);
     }
+}
+
+/* Credentials in zim.endpoint (user:pass@) never show: not in
+ * --check-config's dump, not in a configuration error. */
+static void test_endpoint_credentials(void **s)
+{
+    (void)s;
+    char out[256];
+    config_url_redact("https://zb:s3cr3t@zim.example:8443/v1", out,
+                      sizeof(out));
+    assert_string_equal(out, "https://[redacted]@zim.example:8443/v1");
+    config_url_redact("https://u:p@ss@zim.example/", out, sizeof(out));
+    assert_string_equal(out, "https://[redacted]@zim.example/");
+    config_url_redact("https://zim.example/a@b", out, sizeof(out));
+    assert_string_equal(out, "https://zim.example/a@b"); /* a path's @ */
+    struct config cfg;
+    char err[512];
+    ready(&cfg);
+    config_set(&cfg, "zim.endpoint", "https://zb:s3cr3t@zim.example", err,
+               sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+    char *dump = NULL;
+    size_t dlen = 0;
+    FILE *f = open_memstream(&dump, &dlen);
+    config_dump(&cfg, f);
+    fclose(f);
+    assert_null(strstr(dump, "s3cr3t"));
+    assert_non_null(
+        strstr(dump, "zim.endpoint = https://[redacted]@zim.example\n"));
+    free(dump);
+    config_set(&cfg, "zim.endpoint", "http://zb:s3cr3t@10.0.0.1", err,
+               sizeof(err));
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    assert_null(strstr(err, "s3cr3t"));
+    assert_non_null(strstr(err, "http://[redacted]@10.0.0.1"));
+    config_free(&cfg);
 }
 
 /* SASL over a plaintext listener only with kafka.allow_plaintext_sasl,
@@ -292,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_env_service_links),
         cmocka_unit_test(test_plaintext_endpoint),
         cmocka_unit_test(test_plaintext_sasl),
+        cmocka_unit_test(test_endpoint_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
