@@ -59,14 +59,18 @@ static bool consumer_only(const char *key)
  * password. */
 static void warn_scram(const char *key, const char *value)
 {
+    static bool warned; /* once per process: the check and the producer */
     if ((strcmp(key, "sasl.mechanisms") == 0 ||
          strcmp(key, "sasl.mechanism") == 0) &&
-        strncasecmp(value, "SCRAM", 5) == 0 && rd_kafka_version() < 0x02060100)
+        strncasecmp(value, "SCRAM", 5) == 0 &&
+        rd_kafka_version() < 0x02060100 && !warned) {
+        warned = true;
         log_warnx("librdkafka %s: SCRAM authentication fails against Apache "
                   "Kafka 4.0 and later brokers with librdkafka before 2.6.1; "
                   "use a newer librdkafka, or PLAIN over TLS, with such "
                   "brokers",
                   rd_kafka_version_str());
+    }
 }
 
 /* The librdkafka properties that hold a secret and may come from a file
@@ -143,7 +147,7 @@ rd_kafka_conf_t *kafka_conf_new(const struct config *cfg,
             return NULL;
         }
         if (role == KAFKA_CONF_PRODUCER)
-            warn_scram(k, v); /* once per process start: one producer */
+            warn_scram(k, v);
     }
     if (cfg->sasl_password_file &&
         secret_from_file(conf, "sasl.password", cfg->sasl_password_file,
