@@ -66,8 +66,7 @@ static void test_broker_restart(void **state)
     /* ZIM at 100 ms: with 50 keys, one call in flight each, the first half
      * takes about 2 s, and the restart comes in the middle of it (at
      * 10 ms, librdkafka 2.8 delivered it all before the test looked). */
-    const char *const args[] = {"--qps-peer", "0", "--latency-ms", "100",
-                                NULL};
+    const char *const args[] = {"--qps-peer", "0", "--latency-ms", "100", NULL};
     testenv_zimsim_start(&zs, NULL, NULL, args);
     testenv_topics(&t, 6);
     /* While the broker is away nothing is recorded, so the window fills:

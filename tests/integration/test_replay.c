@@ -165,18 +165,18 @@ static void test_replay_workflow(void **state)
      * that is not a count does not turn the loop guard off, and header
      * text reaches the operator's terminal escaped, not obeyed. */
     const char *const hostile[] = {"zim.failure.class",
-                                  "api\x1b[2J",
-                                  "zim.error.code",
-                                  "660500002",
-                                  "zim.error.message",
-                                  "\x1b]0;pwned\x07 用户不存在",
-                                  "zim.action",
-                                  "SendPeerMessage",
-                                  "zim.source.topic",
-                                  t.peer,
-                                  "zim.replay.count",
-                                  "-1",
-                                  NULL};
+                                   "api\x1b[2J",
+                                   "zim.error.code",
+                                   "660500002",
+                                   "zim.error.message",
+                                   "\x1b]0;pwned\x07 用户不存在",
+                                   "zim.action",
+                                   "SendPeerMessage",
+                                   "zim.source.topic",
+                                   t.peer,
+                                   "zim.replay.count",
+                                   "-1",
+                                   NULL};
     testenv_produce(p, t.dlq, "hostile",
                     "{\"FromUserId\":\"u2\",\"ToUserId\":[\"u1\"],"
                     "\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
