@@ -20,15 +20,6 @@
 
 #define EVENTS 1000
 
-static long stat_after(const char *stats, const char *action, const char *field)
-{
-    const char *a = strstr(stats, action);
-    assert_non_null(a);
-    const char *f = strstr(a, field);
-    assert_non_null(f);
-    return strtol(f + strlen(field), NULL, 10);
-}
-
 /* Waits until the bridge's latest quota log line shows the share that
  * `replicas` members of one group should get. */
 static void wait_share(const struct bridge *b, const char *share)
@@ -80,23 +71,15 @@ static void run(int replicas, double min_ratio, const char *conf)
     struct buf log;
     buf_init(&log, (size_t)1 << 24);
     testenv_zimsim_get(&zs, "/_sim/stats", &log);
-    long peak = stat_after(log.data, "\"SendPeerMessage\"", "\"peak_per_s\":");
+    long peak =
+        testenv_sim_stat(log.data, "\"SendPeerMessage\"", "\"peak_per_s\":");
     long accepted =
-        stat_after(log.data, "\"SendPeerMessage\"", "\"accepted\":");
+        testenv_sim_stat(log.data, "\"SendPeerMessage\"", "\"accepted\":");
     long requests =
-        stat_after(log.data, "\"SendPeerMessage\"", "\"requests\":");
+        testenv_sim_stat(log.data, "\"SendPeerMessage\"", "\"requests\":");
     testenv_zimsim_get(&zs, "/_sim/messages", &log);
     /* The achieved rate: calls over the span of their arrivals. */
-    long long first = -1, last = -1;
-    for (const char *l = strstr(log.data, "\"arrival_us\":"); l;
-         l = strstr(l + 1, "\"arrival_us\":")) {
-        long long us = strtoll(l + 13, NULL, 10);
-        if (first < 0 || us < first)
-            first = us;
-        if (us > last)
-            last = us;
-    }
-    double secs = (double)(last - first) / 1e6;
+    double secs = testenv_arrival_span_s(log.data);
     double rate = (double)(accepted - 1) / secs;
     printf("quota, %d replica(s): %ld calls, %ld accepted, %ld rejected "
            "with code 7, peak %ld/s, achieved %.2f/s = %.3f of 20/s\n",

@@ -175,15 +175,6 @@ static void test_room_outcomes(void **state)
     unlink(rooms);
 }
 
-static long stat_after(const char *stats, const char *action, const char *field)
-{
-    const char *a = strstr(stats, action);
-    assert_non_null(a);
-    const char *f = strstr(a, field);
-    assert_non_null(f);
-    return strtol(f + strlen(field), NULL, 10);
-}
-
 /* ZIM's 10 room calls/s, with zimsim enforcing it as a strict sliding
  * second: a backlog of 200 room events goes at >= 95 % of it, and no
  * call is refused. */
@@ -221,22 +212,15 @@ static void test_room_quota(void **state)
     struct buf log;
     buf_init(&log, 1 << 22);
     testenv_zimsim_get(&zs, "/_sim/stats", &log);
-    long peak = stat_after(log.data, "\"SendRoomMessage\"", "\"peak_per_s\":");
+    long peak =
+        testenv_sim_stat(log.data, "\"SendRoomMessage\"", "\"peak_per_s\":");
     long accepted =
-        stat_after(log.data, "\"SendRoomMessage\"", "\"accepted\":");
+        testenv_sim_stat(log.data, "\"SendRoomMessage\"", "\"accepted\":");
     long requests =
-        stat_after(log.data, "\"SendRoomMessage\"", "\"requests\":");
+        testenv_sim_stat(log.data, "\"SendRoomMessage\"", "\"requests\":");
     testenv_zimsim_get(&zs, "/_sim/messages", &log);
-    long long first = -1, last = -1;
-    for (const char *l = strstr(log.data, "\"arrival_us\":"); l;
-         l = strstr(l + 1, "\"arrival_us\":")) {
-        long long us = strtoll(l + 13, NULL, 10);
-        if (first < 0 || us < first)
-            first = us;
-        if (us > last)
-            last = us;
-    }
-    double rate = (double)(accepted - 1) / ((double)(last - first) / 1e6);
+    double secs = testenv_arrival_span_s(log.data);
+    double rate = (double)(accepted - 1) / secs;
     printf("room quota: %ld calls, %ld accepted, %ld refused with code 7, "
            "peak %ld/s, achieved %.2f/s = %.3f of 10/s\n",
            requests, accepted, requests - accepted, peak, rate, rate / 10.0);

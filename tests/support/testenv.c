@@ -815,3 +815,26 @@ void testenv_wait_committed(const char *group, const char *topic, int timeout_s)
         fail_msg("%lld records of %s still uncommitted after %d s",
                  (long long)left, topic, timeout_s);
 }
+
+long testenv_sim_stat(const char *stats, const char *action, const char *field)
+{
+    const char *a = strstr(stats, action);
+    assert_non_null(a);
+    const char *f = strstr(a, field);
+    assert_non_null(f);
+    return strtol(f + strlen(field), NULL, 10);
+}
+
+double testenv_arrival_span_s(const char *messages)
+{
+    long long first = -1, last = -1;
+    for (const char *l = strstr(messages, "\"arrival_us\":"); l;
+         l = strstr(l + 1, "\"arrival_us\":")) {
+        long long us = strtoll(l + 13, NULL, 10);
+        if (first < 0 || us < first)
+            first = us;
+        if (us > last)
+            last = us;
+    }
+    return first < 0 ? 0 : (double)(last - first) / 1e6;
+}

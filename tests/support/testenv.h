@@ -143,6 +143,13 @@ void testenv_wait_committed(const char *group, const char *topic,
 /* GET zs/path into out (fails the test unless 200). */
 void testenv_zimsim_get(const struct zimsim *zs, const char *path,
                         struct buf *out);
+/* From zimsim's /_sim/stats text: the number after field (e.g.
+ * "\"accepted\":") in the object of action (e.g. "\"SendPeerMessage\"");
+ * fails the test if either is missing. */
+long testenv_sim_stat(const char *stats, const char *action, const char *field);
+/* From zimsim's /_sim/messages text: seconds between the first and the
+ * last arrival (0 with fewer than two). */
+double testenv_arrival_span_s(const char *messages);
 /* Wall-clock seconds, with microseconds. */
 double testenv_now(void);
 /* Lines of the file at path that contain needle (0 if unreadable). */
