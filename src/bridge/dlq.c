@@ -29,6 +29,7 @@ static const char *const failure_headers[] = {"zim.error.code",
                                               "kafka_dlt-original-offset",
                                               "kafka_dlt-exception-message",
                                               "zim.value.truncated",
+                                              RECORD_MAC_HEADER,
                                               NULL};
 
 int dlq_is_failure_header(const char *name)
@@ -169,6 +170,26 @@ int dlq_reply(const struct job *job, const struct config *cfg, struct buf *b,
         copy_headers(job->rkm, cfg->copy_headers, *hdrs) == -1)
         return -1;
     return 0;
+}
+
+int dlq_stamp(rd_kafka_headers_t *hdrs, const struct record_mac_key *key,
+              int topic, int64_t now_wall_ms, const struct buf *value)
+{
+    char mac[RECORD_MAC_MAX];
+    /* Whatever the input (copied headers) said is not ours. */
+    rd_kafka_header_remove(hdrs, RECORD_MAC_HEADER);
+    if (record_mac_sign(key, dlq_mac_kind(topic), now_wall_ms, value->data,
+                        value->len, mac) == -1)
+        return -1;
+    return rd_kafka_header_add(hdrs, RECORD_MAC_HEADER, -1, mac, -1) ==
+                   RD_KAFKA_RESP_ERR_NO_ERROR
+               ? 0
+               : -1;
+}
+
+const char *dlq_mac_kind(int topic)
+{
+    return topic == TOPIC_REPLY ? "reply" : "dlq";
 }
 
 int dlq_narrow(struct json_object *event, struct json_object *error_list,

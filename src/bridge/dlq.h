@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "job.h"
+#include "record_mac.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
@@ -18,6 +19,13 @@ struct json_object;
  * is poisoned and must not be produced. *hdrs is the caller's. */
 int dlq_reply(const struct job *job, const struct config *cfg,
               struct buf *value, rd_kafka_headers_t **hdrs);
+/* Adds this bridge's zim.record.mac (core/record_mac.h) for the value as
+ * it goes to topic (TOPIC_REPLY or TOPIC_DLQ), written at now_wall_ms,
+ * replacing any such header copied from the input. 0 or -1. */
+int dlq_stamp(rd_kafka_headers_t *hdrs, const struct record_mac_key *key,
+              int topic, int64_t now_wall_ms, const struct buf *value);
+/* The kind the MAC covers for topic: "reply" or "dlq". */
+const char *dlq_mac_kind(int topic);
 /* The replayable DLQ value (the original bytes, or for a partial the
  * event narrowed to the failed recipients) and its headers: the input's,
  * plus zim.* and Spring's kafka_dlt-* failure context. 0, or -1 when it

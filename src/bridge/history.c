@@ -16,10 +16,18 @@
 
 #define HISTORY_TIMEOUT_MS 30000
 
-static int cmp_i64(const void *a, const void *b)
+/* A broadcast the reply topic holds: when, and its MAC's first bytes. */
+struct sent {
+    int64_t ms;
+    uint64_t mac;
+};
+
+static int cmp_sent(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+    const struct sent *x = a, *y = b;
+    if (x->ms != y->ms)
+        return x->ms < y->ms ? -1 : 1;
+    return x->mac < y->mac ? -1 : x->mac > y->mac;
 }
 
 /* The action with a daily quota (core/action.h: broadcast's 100 a day). */
@@ -38,30 +46,45 @@ static bool is_sent(const rd_kafka_message_t *m, const char *action, size_t len)
            memmem(m->payload, m->len, sent, sizeof(sent) - 1);
 }
 
-/* Appends t to the growing array *ts. 0 or -1 (out of memory). */
-static int push(int64_t **ts, size_t *n, size_t *cap, int64_t t)
+/* Appends v to the growing array *a. 0 or -1 (out of memory). */
+static int push(struct sent **a, size_t *n, size_t *cap, struct sent v)
 {
     if (*n == *cap) {
         size_t c = *cap ? *cap * 2 : 128;
-        int64_t *v = realloc(*ts, c * sizeof(**ts));
-        if (v == NULL)
+        struct sent *p = realloc(*a, c * sizeof(**a));
+        if (p == NULL)
             return -1;
-        *ts = v;
+        *a = p;
         *cap = c;
     }
-    (*ts)[(*n)++] = t;
+    (*a)[(*n)++] = v;
     return 0;
 }
 
-int history_broadcasts(const struct config *cfg, struct window *w, char *err,
-                       size_t errlen)
+/* Whether m is a genuine record (see history.h); then *v is filled. */
+static bool genuine(const rd_kafka_message_t *m,
+                    const struct record_mac_key *key, struct sent *v)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *mac = NULL;
+    size_t len = 0;
+    return rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+           rd_kafka_header_get_last(h, RECORD_MAC_HEADER, &mac, &len) ==
+               RD_KAFKA_RESP_ERR_NO_ERROR &&
+           record_mac_verify(key, "reply", mac, len, m->payload, m->len, &v->ms,
+                             &v->mac);
+}
+
+int history_broadcasts(const struct config *cfg,
+                       const struct record_mac_key *key, struct window *w,
+                       char *err, size_t errlen)
 {
     if (cfg->broadcast_daily <= 0)
         return 0;
     const char *topic = cfg->topic[TOPIC_REPLY];
     int64_t since = clock_wall_ms() - cfg->broadcast_window_ms;
-    int64_t *ts = NULL;
-    size_t n_ts = 0, cap = 0;
+    struct sent *ts = NULL;
+    size_t n_ts = 0, cap = 0, forged = 0;
     int rc = -1;
     rd_kafka_conf_t *conf =
         kafka_conf_new(cfg, KAFKA_CONF_CONSUMER, err, errlen);
@@ -78,10 +101,14 @@ int history_broadcasts(const struct config *cfg, struct window *w, char *err,
         rd_kafka_message_t *m = topic_scan_next(scan, 100);
         if (m == NULL)
             continue;
-        rd_kafka_timestamp_type_t tt;
-        int64_t t = rd_kafka_message_timestamp(m, &tt);
-        int full = t >= since && is_sent(m, action, (size_t)alen) &&
-                   push(&ts, &n_ts, &cap, t) == -1;
+        struct sent v;
+        bool full = false;
+        if (is_sent(m, action, (size_t)alen)) {
+            if (!genuine(m, key, &v))
+                forged++;
+            else if (v.ms >= since)
+                full = push(&ts, &n_ts, &cap, v) == -1;
+        }
         rd_kafka_message_destroy(m);
         if (full) {
             snprintf(err, errlen, "out of memory");
@@ -94,11 +121,23 @@ int history_broadcasts(const struct config *cfg, struct window *w, char *err,
         goto out;
     }
     if (n_ts > 1)
-        qsort(ts, n_ts, sizeof(*ts), cmp_i64);
-    for (size_t i = 0; i < n_ts; i++)
-        window_add(w, ts[i]);
+        qsort(ts, n_ts, sizeof(*ts), cmp_sent);
+    size_t counted = 0, copies = 0;
+    for (size_t i = 0; i < n_ts; i++) {
+        if (i > 0 && cmp_sent(&ts[i], &ts[i - 1]) == 0) {
+            copies++; /* the same record written again */
+            continue;
+        }
+        window_add(w, ts[i].ms);
+        counted++;
+    }
     log_info("broadcast window rebuilt from %s: %zu sent in the last %lld s",
-             topic, n_ts, (long long)(cfg->broadcast_window_ms / 1000));
+             topic, counted, (long long)(cfg->broadcast_window_ms / 1000));
+    if (forged || copies)
+        log_warnx("broadcast history: ignored %zu sent-broadcast records of %s "
+                  "without a valid %s (not written by this bridge under the "
+                  "current ServerSecret) and %zu copies of genuine ones",
+                  forged, topic, RECORD_MAC_HEADER, copies);
     rc = 0;
 out:
     free(ts);

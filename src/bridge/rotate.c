@@ -38,13 +38,17 @@ static char *read_changed(struct filewatch *w, const char *key)
     return NULL;
 }
 
-static void reload_zim_secret(struct rotate *r, struct zim_client *zc,
-                              struct metrics *m)
+static void reload_zim_secret(struct rotate *r, const struct config *cfg,
+                              struct zim_client *zc, struct metrics *m,
+                              struct record_mac_key *mac)
 {
     char *secret = read_changed(&r->zim_secret, "zim.server_secret_file");
     if (secret == NULL)
         return;
-    if (zim_client_set_secret(zc, secret) == 0) {
+    struct record_mac_key k;
+    if (record_mac_derive(&k, secret, cfg->app_id) == 0 &&
+        zim_client_set_secret(zc, secret) == 0) {
+        *mac = k;
         metrics_reload(m, METRICS_ZIM_SECRET);
         log_info("zim.server_secret_file %s changed: the next calls are "
                  "signed with the new ServerSecret",
@@ -52,6 +56,7 @@ static void reload_zim_secret(struct rotate *r, struct zim_client *zc,
     } else {
         filewatch_retry(&r->zim_secret);
     }
+    record_mac_forget(&k);
     file_free_secret(secret);
 }
 
@@ -77,13 +82,14 @@ static void reload_sasl(struct rotate *r, const struct config *cfg,
 
 void rotate_check(struct rotate *r, const struct config *cfg,
                   struct zim_client *zc, struct kafka_in *ki,
-                  struct kafka_out *ko, struct metrics *m, int64_t now_ms)
+                  struct kafka_out *ko, struct metrics *m,
+                  struct record_mac_key *mac, int64_t now_ms)
 {
     if (now_ms < r->next_ms)
         return;
     r->next_ms = now_ms + 1000;
     if (filewatch_changed(&r->zim_secret))
-        reload_zim_secret(r, zc, m);
+        reload_zim_secret(r, cfg, zc, m, mac);
     if (filewatch_changed(&r->zim_ca)) {
         metrics_reload(m, METRICS_ZIM_CA);
         log_info("zim.tls.ca_file %s changed: new connections to ZIM trust "

@@ -14,6 +14,7 @@
 #include "kafka_in.h"
 #include "kafka_out.h"
 #include "metrics.h"
+#include "record_mac.h"
 #include "zim_client.h"
 
 #include <stdint.h>
@@ -26,9 +27,11 @@ struct rotate {
 /* Watches cfg's secret files from their state now. 0 or -1 (no memory). */
 int rotate_init(struct rotate *r, const struct config *cfg, int64_t now_ms);
 void rotate_free(struct rotate *r);
-/* Looks (at most once a second) and applies what changed. */
+/* Looks (at most once a second) and applies what changed. A new
+ * ServerSecret also derives mac again (the outcome records' key). */
 void rotate_check(struct rotate *r, const struct config *cfg,
                   struct zim_client *zc, struct kafka_in *ki,
-                  struct kafka_out *ko, struct metrics *m, int64_t now_ms);
+                  struct kafka_out *ko, struct metrics *m,
+                  struct record_mac_key *mac, int64_t now_ms);
 
 #endif

@@ -64,8 +64,9 @@ struct service {
     struct http_server *http;
     int64_t next_lag_ms;
     int64_t last_poll_ms;
-    struct job_pool jobs; /* freed jobs, kept for reuse */
-    struct rotate rotate; /* secret files watched */
+    struct job_pool jobs;      /* freed jobs, kept for reuse */
+    struct rotate rotate;      /* secret files watched */
+    struct record_mac_key mac; /* signs every outcome record (dlq_stamp) */
 };
 
 /* l: the list j is in, or NULL when only the scheduler holds it. */
@@ -101,8 +102,16 @@ static void produce(struct service *s, struct job_record *r, int64_t now)
 {
     struct job *j = r->job;
     char err[256];
-    rd_kafka_headers_t *h = r->hdrs ? rd_kafka_headers_copy(r->hdrs) : NULL;
+    rd_kafka_headers_t *h =
+        r->hdrs ? rd_kafka_headers_copy(r->hdrs) : rd_kafka_headers_new(1);
     r->retry_at_ms = 0;
+    /* Stamped per attempt: a DLQ value cut for size is signed as cut. A
+     * record that cannot be stamped still goes out (its outcome must not
+     * be lost); only the broadcast history will not count it. */
+    if (h && dlq_stamp(h, &s->mac, r->topic, clock_wall_ms(), &r->value) == -1)
+        log_error("the %s record of offset=%" PRId64 " could not be signed "
+                  "(zim.record.mac)",
+                  dlq_mac_kind(r->topic), j->rkm->offset);
     rd_kafka_resp_err_t e = kafka_out_produce(
         s->ko, s->cfg->topic[r->topic], j->rkm->key, j->rkm->key_len,
         r->value.data, r->value.len, h, r, err, sizeof(err));
@@ -515,7 +524,7 @@ static int64_t turn(struct service *s, int64_t now)
         next = sender_ready(s->tx, next);
         apply_pauses(s);
     }
-    rotate_check(&s->rotate, s->cfg, s->zc, s->ki, s->ko, s->m, now);
+    rotate_check(&s->rotate, s->cfg, s->zc, s->ki, s->ko, s->m, &s->mac, now);
     publish_gauges(s, now);
     return next;
 }
@@ -663,6 +672,7 @@ static void service_free(struct service *s)
         ratelimit_destroy(s->flow.rl[a]);
     window_destroy(s->flow.daily);
     rotate_free(&s->rotate);
+    record_mac_forget(&s->mac);
     kafka_in_destroy(s->ki);
     kafka_out_destroy(s->ko);
     for (int i = 0; i < 2; i++)
@@ -687,6 +697,10 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         goto oom;
     if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
         goto oom;
+    if (record_mac_derive(&s.mac, cfg->secret, cfg->app_id) == -1) {
+        log_error("start-up failed: the record MAC key (OpenSSL HMAC)");
+        goto out;
+    }
     warn_insecure(cfg, s.m);
     if (service_start_clients(&s, err, sizeof(err)) == -1) {
         log_error("start-up failed: %s", err);
@@ -702,7 +716,7 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_info("metrics and probes on http://%s -> port %d", cfg->listen,
                  http_server_port(s.http));
     }
-    if (history_broadcasts(cfg, s.flow.daily, err, sizeof(err)) == -1)
+    if (history_broadcasts(cfg, &s.mac, s.flow.daily, err, sizeof(err)) == -1)
         log_warnx("broadcast window not rebuilt from %s: %s",
                   cfg->topic[TOPIC_REPLY], err);
     for (int a = 0; a < ZB_ACTION_COUNT; a++)

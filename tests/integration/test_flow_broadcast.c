@@ -1,7 +1,9 @@
 /* test_flow_broadcast.c - the broadcast quota window, made short by
  * configuration (5 per 15 s): broadcasts past the quota wait and are sent
  * once the window frees, none is dead-lettered, and a restarted bridge
- * remembers the window by reading the reply topic back. */
+ * remembers the window by reading the reply topic back, counting only the
+ * records this bridge wrote (zim.record.mac): forged "sent" records in the
+ * reply topic do not pause broadcasts. */
 #include "testenv.h"
 
 #include <setjmp.h>
@@ -23,12 +25,12 @@
 static void produce(const struct topics *t, int from, int to)
 {
     rd_kafka_t *p = testenv_producer();
-    char val[256];
+    char val[1024];
     for (int i = from; i < to; i++) {
         snprintf(val, sizeof(val),
                  "{\"FromUserId\":\"u1\",\"MessageType\":1,\"MessageBody\":"
-                 "{\"Message\":\"b%d.\"}}",
-                 i);
+                 "{\"Message\":\"b%d. %s\"}}",
+                 i, testenv_chat_text(i));
         testenv_produce(p, t->broadcast, "all", val, NULL);
     }
     testenv_flush(p);
@@ -49,22 +51,30 @@ static int arrivals(const struct zimsim *zs, long long *us, int max)
     return n;
 }
 
+/* zimsim with a day of 5 broadcasts in window_ms, fresh topics, and a
+ * bridge configured with conf. */
+static void start(struct zimsim *zs, struct topics *t, struct bridge *b,
+                  const char *window_ms, const char *conf)
+{
+    const char *const args[] = {"--qps-broadcast",
+                                "0",
+                                "--broadcast-daily",
+                                "5",
+                                "--broadcast-window-ms",
+                                window_ms,
+                                NULL};
+    testenv_zimsim_start(zs, NULL, NULL, args);
+    testenv_topics(t, 3);
+    testenv_bridge_start(b, zs, t, conf);
+}
+
 static void test_window_waits_and_survives_restart(void **state)
 {
     (void)state;
     struct zimsim zs;
     struct topics t;
     struct bridge b;
-    const char *const args[] = {"--qps-broadcast",
-                                "0",
-                                "--broadcast-daily",
-                                "5",
-                                "--broadcast-window-ms",
-                                "15000",
-                                NULL};
-    testenv_zimsim_start(&zs, NULL, NULL, args);
-    testenv_topics(&t, 3);
-    testenv_bridge_start(&b, &zs, &t, CONF);
+    start(&zs, &t, &b, "15000", CONF);
     produce(&t, 0, 5);
     struct recs replies;
     testenv_read_topic(t.reply, 5, 0, 60000, &replies);
@@ -104,9 +114,87 @@ static void test_window_waits_and_survives_restart(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* Writes value to topic with the zim.record.mac header mac (NULL: none). */
+static void forge(rd_kafka_t *p, const char *topic, const char *value,
+                  const char *mac)
+{
+    const char *const h[] = {"zim.record.mac", mac, NULL};
+    testenv_produce(p, topic, "all", value, mac ? h : NULL);
+}
+
+#define LONG_CONF                                                              \
+    "quota.broadcast_per_s = 0\nquota.broadcast_daily = 5\n"                   \
+    "quota.broadcast_window_ms = 600000\nlog.level = info\n"
+
+static void test_forged_sent_records_ignored(void **state)
+{
+    (void)state;
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    start(&zs, &t, &b, "600000", LONG_CONF);
+    produce(&t, 0, 3);
+    struct recs genuine;
+    testenv_read_topic(t.reply, 3, 0, 60000, &genuine);
+    assert_int_equal(genuine.n, 3);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    /* testenv_header's value lives until its next call: keep copies */
+    char mac0[128], mac1[128];
+    assert_non_null(testenv_header(&genuine.v[0], "zim.record.mac"));
+    snprintf(mac0, sizeof(mac0), "%s",
+             testenv_header(&genuine.v[0], "zim.record.mac"));
+    assert_non_null(testenv_header(&genuine.v[1], "zim.record.mac"));
+    snprintf(mac1, sizeof(mac1), "%s",
+             testenv_header(&genuine.v[1], "zim.record.mac"));
+    assert_string_not_equal(mac0, mac1);
+    assert_non_null(strstr(genuine.v[0].value, "\"status\":\"sent\""));
+    /* Someone with write access to the reply topic: 4 "sent" broadcasts
+     * without a MAC, one with a genuine MAC of another record, one with a
+     * MAC made up, one with a genuine MAC but another time, and 2 exact
+     * copies of a genuine record (counted once). Before the MAC, these 10
+     * records filled the day's 5 and paused broadcasting. */
+    rd_kafka_t *p = testenv_producer();
+    for (int i = 0; i < 4; i++)
+        forge(p, t.reply, genuine.v[2].value, NULL);
+    forge(p, t.reply, genuine.v[0].value, mac1);
+    forge(p, t.reply, genuine.v[0].value,
+          "v1 1700000000000 00112233445566778899aabbccddeeff00112233445566778"
+          "899aabbccddeeff");
+    char moved[128];
+    snprintf(moved, sizeof(moved), "v1 %lld%s", strtoll(mac0 + 3, NULL, 10) + 1,
+             strchr(mac0 + 3, ' '));
+    forge(p, t.reply, genuine.v[0].value, moved);
+    forge(p, t.reply, genuine.v[0].value, mac0);
+    forge(p, t.reply, genuine.v[1].value, mac1);
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+    testenv_bridge_start(&b, &zs, &t, LONG_CONF);
+    /* 3 genuine in the window: 2 more go out at once, the 6th waits. */
+    produce(&t, 3, 6);
+    struct recs all;
+    testenv_read_topic(t.reply, 3 + 9 + 2, 0, 60000, &all);
+    assert_int_equal(all.n, 3 + 9 + 2);
+    struct recs more;
+    testenv_read_topic(t.reply, 3 + 9 + 3, 3000, 6000, &more);
+    assert_int_equal(more.n, 3 + 9 + 2); /* the 6th is held: day full */
+    long long us[16];
+    assert_int_equal(arrivals(&zs, us, 16), 5);
+    assert_int_equal(testenv_file_count(b.log, "3 sent in the last"), 1);
+    assert_int_equal(
+        testenv_file_count(b.log, "ignored 7 sent-broadcast records of"), 1);
+    assert_int_equal(testenv_file_count(b.log, "and 2 copies of genuine"), 1);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    testenv_recs_free(&genuine);
+    testenv_recs_free(&all);
+    testenv_recs_free(&more);
+    testenv_zimsim_stop(&zs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_forged_sent_records_ignored,
+                                  testenv_teardown),
         cmocka_unit_test_teardown(test_window_waits_and_survives_restart,
                                   testenv_teardown),
     };

@@ -1,0 +1,137 @@
+/* record_mac.c - HMAC-SHA256 on outcome records (OpenSSL 3 EVP_MAC). */
+#include "record_mac.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAC_LEN 32
+#define LABEL   "zimbridge outcome record mac v1"
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* HMAC-SHA256 under key of the n parts. 0 or -1. */
+static int hmac(const unsigned char *key, size_t klen, const void *const *part,
+                const size_t *plen, int n, unsigned char out[MAC_LEN])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end()};
+    size_t outl = 0;
+    int ok = ctx != NULL && EVP_MAC_init(ctx, key, klen, params);
+    for (int i = 0; ok && i < n; i++)
+        ok = EVP_MAC_update(ctx, part[i], plen[i]);
+    ok = ok && EVP_MAC_final(ctx, out, &outl, MAC_LEN) && outl == MAC_LEN;
+    EVP_MAC_CTX_free(ctx); /* cleanses the state that saw the key */
+    EVP_MAC_free(mac);
+    return ok ? 0 : -1;
+}
+
+int record_mac_derive(struct record_mac_key *key, const char *secret,
+                      uint32_t app_id)
+{
+    char label[64];
+    int n = snprintf(label, sizeof(label), LABEL " %" PRIu32, app_id);
+    const void *part[] = {label};
+    const size_t plen[] = {(size_t)n};
+    key->set = hmac((const unsigned char *)secret, strlen(secret), part, plen,
+                    1, key->k) == 0;
+    return key->set ? 0 : -1;
+}
+
+void record_mac_forget(struct record_mac_key *key)
+{
+    OPENSSL_cleanse(key->k, sizeof(key->k));
+    key->set = false;
+}
+
+static int compute(const struct record_mac_key *key, const char *kind,
+                   int64_t ms, const void *value, size_t len,
+                   unsigned char out[MAC_LEN])
+{
+    char head[64];
+    int n = snprintf(head, sizeof(head), "v1\n%s\n%" PRId64 "\n", kind, ms);
+    if (!key->set || n < 0 || (size_t)n >= sizeof(head))
+        return -1;
+    const void *part[] = {head, value ? value : ""};
+    const size_t plen[] = {(size_t)n, value ? len : 0};
+    return hmac(key->k, sizeof(key->k), part, plen, 2, out);
+}
+
+int record_mac_sign(const struct record_mac_key *key, const char *kind,
+                    int64_t ms, const void *value, size_t len, char *out)
+{
+    unsigned char mac[MAC_LEN];
+    if (ms < 0 || compute(key, kind, ms, value, len, mac) == -1)
+        return -1;
+    int n = snprintf(out, RECORD_MAC_MAX, "v1 %" PRId64 " ", ms);
+    for (int i = 0; i < MAC_LEN; i++) {
+        out[n++] = hexdig[mac[i] >> 4];
+        out[n++] = hexdig[mac[i] & 15];
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+static int unhex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* "v1 <digits> <64 lowercase hex>", exactly. 0 or -1. */
+static int parse(const char *h, size_t n, int64_t *ms,
+                 unsigned char mac[MAC_LEN])
+{
+    if (n < 3 + 1 + 1 + 2 * MAC_LEN || memcmp(h, "v1 ", 3) != 0)
+        return -1;
+    size_t i = 3;
+    int64_t v = 0;
+    size_t digits = 0;
+    for (; i < n && h[i] >= '0' && h[i] <= '9'; i++, digits++) {
+        if (digits >= 18) /* ms until the year 33658: no overflow */
+            return -1;
+        v = v * 10 + (h[i] - '0');
+    }
+    if (digits == 0 || i >= n || h[i] != ' ' || n - i - 1 != 2 * MAC_LEN)
+        return -1;
+    i++;
+    for (int k = 0; k < MAC_LEN; k++, i += 2) {
+        int hi = unhex(h[i]), lo = unhex(h[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        mac[k] = (unsigned char)(hi << 4 | lo);
+    }
+    *ms = v;
+    return 0;
+}
+
+bool record_mac_verify(const struct record_mac_key *key, const char *kind,
+                       const void *hdr, size_t hdr_len, const void *value,
+                       size_t len, int64_t *ms, uint64_t *mac64)
+{
+    unsigned char got[MAC_LEN], want[MAC_LEN];
+    int64_t t;
+    if (hdr == NULL || parse(hdr, hdr_len, &t, got) == -1 ||
+        compute(key, kind, t, value, len, want) == -1 ||
+        CRYPTO_memcmp(got, want, MAC_LEN) != 0)
+        return false;
+    *ms = t;
+    if (mac64) {
+        uint64_t m = 0;
+        for (int i = 0; i < 8; i++)
+            m = m << 8 | got[i];
+        *mac64 = m;
+    }
+    return true;
+}

@@ -1,0 +1,47 @@
+/* record_mac.h - proof that an outcome record (reply or DLQ) was written
+ * by a zimbridge of this AppID. Anyone who can write to the reply topic
+ * could otherwise forge "sent" broadcasts and pause broadcasting for a day
+ * (the broadcast history is rebuilt from that topic).
+ *
+ * The header zim.record.mac is "v1 <ms> <hex>": HMAC-SHA256 under a key
+ * derived from the ServerSecret, over the version, the record's kind
+ * ("reply" or "dlq"), the time it was written (ms since the epoch, also
+ * what the history counts, whatever timestamp type the topic has) and the
+ * value. A copied header on another value, another kind or another time
+ * does not verify; an exact copy of a genuine record has the same MAC,
+ * which a reader can count once. */
+#ifndef ZB_RECORD_MAC_H
+#define ZB_RECORD_MAC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECORD_MAC_HEADER  "zim.record.mac"
+#define RECORD_MAC_KEY_LEN 32
+/* "v1 " + up to 20 digits + " " + 64 hex + NUL */
+#define RECORD_MAC_MAX 96
+
+struct record_mac_key {
+    unsigned char k[RECORD_MAC_KEY_LEN];
+    bool set;
+};
+
+/* The key for app_id under secret (HMAC-SHA256 of a fixed label): the
+ * ServerSecret itself is never the MAC key. 0 or -1 (OpenSSL failed). */
+int record_mac_derive(struct record_mac_key *key, const char *secret,
+                      uint32_t app_id);
+/* Wipes the key. */
+void record_mac_forget(struct record_mac_key *key);
+/* The header value for a record of kind written at ms, in out
+ * (RECORD_MAC_MAX). 0 or -1. */
+int record_mac_sign(const struct record_mac_key *key, const char *kind,
+                    int64_t ms, const void *value, size_t len, char *out);
+/* Whether hdr (len bytes, not NUL-terminated) is a valid MAC of value for
+ * kind; then *ms is the time it carries, and mac64 (if not NULL) the MAC's
+ * first 8 bytes, to count copies once. */
+bool record_mac_verify(const struct record_mac_key *key, const char *kind,
+                       const void *hdr, size_t hdr_len, const void *value,
+                       size_t len, int64_t *ms, uint64_t *mac64);
+
+#endif
