@@ -164,6 +164,30 @@ static const struct setting settings[] = {
      "most recipients one SendPeerMessage event may name (ZIM takes 100 per "
      "call: an event with more goes out as several calls, and gets one "
      "reply)"},
+    /* Sender policies (README, "Security"): Kafka ACLs on the input
+     * topics say who may produce; these say what a producer may ask. */
+    {"peer.allowed_from", S_STR, NULL, 0, 0, NULL, 0,
+     F(allowed_from[EVENT_PEER]),
+     "FromUserIds allowed to send peer messages, comma-separated; an entry "
+     "ending in * is a prefix (bot-*). Unset: any"},
+    {"group.allowed_from", S_STR, NULL, 0, 0, NULL, 0,
+     F(allowed_from[EVENT_GROUP]),
+     "FromUserIds allowed to send group messages, as peer.allowed_from"},
+    {"room.allowed_from", S_STR, NULL, 0, 0, NULL, 0,
+     F(allowed_from[EVENT_ROOM]),
+     "FromUserIds allowed to send room messages, as peer.allowed_from"},
+    {"broadcast.allowed_from", S_STR, NULL, 0, 0, NULL, 0,
+     F(allowed_from[EVENT_BROADCAST]),
+     "the FromUserIds allowed to broadcast to every user, comma-separated, "
+     "exact (no prefixes). Unset: any"},
+    {"peer.max_priority", S_INT, "3", 1, 3, NULL, 0,
+     F(max_priority[EVENT_PEER]),
+     "highest Priority a peer event may ask for (ZIM: 1 low .. 3 high)"},
+    {"group.max_priority", S_INT, "3", 1, 3, NULL, 0,
+     F(max_priority[EVENT_GROUP]),
+     "highest Priority a group event may ask for"},
+    {"room.max_priority", S_INT, "3", 1, 3, NULL, 0,
+     F(max_priority[EVENT_ROOM]), "highest Priority a room event may ask for"},
     {"pack.enabled", S_ENUM, "true", 0, 0, "false|true", 0, F(pack_enabled),
      "SendPeerMessage events identical but for ToUserId share calls of up "
      "to 100 recipients while they wait for the quota"},
@@ -635,6 +659,13 @@ int config_finish(struct config *cfg, char *err, size_t errlen)
     if (*host == '\0' || *host == '/' || strchr(cfg->endpoint, '?') ||
         strchr(cfg->endpoint, '#') || strchr(cfg->endpoint, ' ')) {
         snprintf(err, errlen, "zim.endpoint '%s' is not a base URL", shown);
+        return -1;
+    }
+    const char *bf = cfg->allowed_from[EVENT_BROADCAST];
+    if (bf && strchr(bf, '*')) {
+        snprintf(err, errlen,
+                 "broadcast.allowed_from takes exact FromUserIds, not "
+                 "prefixes: a broadcast reaches every user");
         return -1;
     }
     const char *proto = config_kafka_get(cfg, "security.protocol");

@@ -64,6 +64,9 @@ struct config {
     int64_t max_json_depth;
     int64_t unknown_fields; /* 0 reject, 1 pass */
     int64_t max_recipients; /* peer.max_recipients */
+    /* <kind>.allowed_from and <kind>.max_priority: sender policies */
+    char *allowed_from[ZB_ACTION_COUNT];   /* comma-separated, NULL: anyone */
+    int64_t max_priority[ZB_ACTION_COUNT]; /* 3: any */
     /* pack.* */
     int64_t pack_enabled;         /* 0 false, 1 true */
     int64_t allow_insecure_http;  /* zim.endpoint http:// to any host */

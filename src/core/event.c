@@ -1119,6 +1119,51 @@ static int check_room_body(struct ctx *c, struct json_object *body)
     return 0;
 }
 
+/* Whether from matches one entry of list (comma-separated; "x*": any ID
+ * that starts with x, and "*" any ID at all). */
+static bool allowed(const char *list, const char *from)
+{
+    size_t fl = strlen(from);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *e = p;
+        size_t el = n;
+        while (el > 0 && (*e == ' ' || *e == '\t'))
+            e++, el--;
+        while (el > 0 && (e[el - 1] == ' ' || e[el - 1] == '\t'))
+            el--;
+        if (el > 0 && e[el - 1] == '*') {
+            if (fl >= el - 1 && memcmp(from, e, el - 1) == 0)
+                return true;
+        } else if (el > 0 && el == fl && memcmp(from, e, el) == 0) {
+            return true;
+        }
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+/* The operator's sender policy for the action (event_limits). */
+static int check_policy(struct ctx *c, const struct event *ev)
+{
+    const char *list = c->lim->allowed_from[ev->kind];
+    int maxp = c->lim->max_priority[ev->kind];
+    const char *key = event_kind_name(ev->kind);
+    if (list && !allowed(list, ev->from)) {
+        push_name(c, "FromUserId");
+        return fail(c, ZB_CODE_SENDER_POLICY,
+                    "this sender may not send %s messages (%s.allowed_from)",
+                    key, key);
+    }
+    if (maxp > 0 && ev->priority > maxp) {
+        push_name(c, "Priority");
+        return fail(c, ZB_CODE_PRIORITY_POLICY,
+                    "%d is above %s.max_priority (%d)", ev->priority, key,
+                    maxp);
+    }
+    return 0;
+}
+
 static int check_event(struct ctx *c, struct event *ev)
 {
     struct json_object *root = ev->root;
@@ -1141,7 +1186,7 @@ static int check_event(struct ctx *c, struct event *ev)
     ev->message_type = (int)type;
     if (spec->priority)
         ev->priority = (int)json_object_get_int64(get(root, "Priority"));
-    if (check_target(c, ev) == -1)
+    if (check_policy(c, ev) == -1 || check_target(c, ev) == -1)
         return -1;
 
     size_t old = push_name(c, "MessageBody");
@@ -1204,4 +1249,8 @@ void event_limits_from_config(const struct config *cfg,
     lim->max_depth = (int)cfg->max_json_depth;
     lim->allow_unknown_fields = cfg->unknown_fields == 1;
     lim->max_recipients = (size_t)cfg->max_recipients;
+    for (int k = 0; k < ZB_ACTION_COUNT; k++) {
+        lim->allowed_from[k] = cfg->allowed_from[k];
+        lim->max_priority[k] = (int)cfg->max_priority[k];
+    }
 }

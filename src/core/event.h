@@ -25,8 +25,10 @@ struct config;
 #define ZIM_CODE_SEND_TO_SELF    660600030
 #define ZIM_CODE_ROOM_NO_RECEIPT 660300013 /* rooms take no HasReceipt */
 /* Project codes, for faults ZIM has no code for (README: "Error codes"). */
-#define ZB_CODE_UNREADABLE    900000001 /* not JSON/UTF-8, too deep/large */
-#define ZB_CODE_UNKNOWN_FIELD 900000002 /* a field ZIM does not define */
+#define ZB_CODE_UNREADABLE      900000001 /* not JSON/UTF-8, too deep/large */
+#define ZB_CODE_UNKNOWN_FIELD   900000002 /* a field ZIM does not define */
+#define ZB_CODE_SENDER_POLICY   900000003 /* FromUserId not in allowed_from */
+#define ZB_CODE_PRIORITY_POLICY 900000004 /* Priority over max_priority */
 
 struct event_limits {
     size_t max_record_bytes;        /* whole record */
@@ -37,6 +39,10 @@ struct event_limits {
     int max_depth;                  /* JSON nesting */
     bool allow_unknown_fields;      /* pass unknown fields through */
     size_t max_recipients;          /* ToUserId entries (peer) */
+    /* Sender policies per action: comma-separated FromUserIds, an entry
+     * ending in '*' a prefix (NULL: any); the highest Priority (3: any). */
+    const char *allowed_from[ZB_ACTION_COUNT];
+    int max_priority[ZB_ACTION_COUNT];
 };
 
 struct event_error {

@@ -31,8 +31,9 @@ static const int64_t reference[] = {
     661000005,
 };
 
-static const int64_t ours[] = {ZB_CODE_UNREADABLE, ZB_CODE_UNKNOWN_FIELD,
-                               ZB_CODE_TRANSPORT, ZB_CODE_HTTP,
+static const int64_t ours[] = {ZB_CODE_UNREADABLE,    ZB_CODE_UNKNOWN_FIELD,
+                               ZB_CODE_SENDER_POLICY, ZB_CODE_PRIORITY_POLICY,
+                               ZB_CODE_TRANSPORT,     ZB_CODE_HTTP,
                                ZB_CODE_BAD_ANSWER};
 
 static int cmp(const void *a, const void *b)

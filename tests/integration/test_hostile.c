@@ -195,6 +195,75 @@ static void test_small_limit_dead_letters_whole(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* Sender policies: a producer that may write to the input topics still
+ * cannot send as a user outside *.allowed_from, nor above *.max_priority.
+ * Each refusal is dead-lettered with its own code, nothing reaches ZIM,
+ * and the allowed events around them are sent. */
+static void test_sender_policy(void **state)
+{
+    (void)state;
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    start(&zs, &t, &b, NULL,
+          "quota.peer_per_s = 0\nquota.broadcast_per_s = 0\n"
+          "peer.allowed_from = svc-*\npeer.max_priority = 2\n"
+          "broadcast.allowed_from = announcer\n");
+#define FROM(from, prio)                                                       \
+    "{\"FromUserId\":\"" from "\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"    \
+    "\"Priority\":" prio ",\"MessageBody\":{\"Message\":\"私信 رسالة 🔒\"}}"
+#define BCAST(from)                                                            \
+    "{\"FromUserId\":\"" from "\",\"MessageType\":1,\"MessageBody\":"          \
+    "{\"Message\":\"全员通知：系统维护 📣\"}}"
+    rd_kafka_t *p = testenv_producer();
+    testenv_produce(p, t.peer, "ok", FROM("svc-billing", "2"), NULL);
+    testenv_produce(p, t.peer, "as-user", FROM("mallory", "1"), NULL);
+    testenv_produce(p, t.peer, "urgent", FROM("svc-billing", "3"), NULL);
+    testenv_produce(p, t.broadcast, "all", BCAST("mallory"), NULL);
+    testenv_produce(p, t.broadcast, "all", BCAST("announcer"), NULL);
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+    struct recs dlq, reply;
+    testenv_read_topic(t.reply, 5, 0, 30000, &reply);
+    assert_int_equal(reply.n, 5);
+    testenv_read_topic(t.dlq, 3, 1000, 30000, &dlq);
+    assert_int_equal(dlq.n, 3);
+    static const struct {
+        const char *value, *code, *setting;
+    } want[] = {
+        {FROM("mallory", "1"), "900000003", "(peer.allowed_from)"},
+        {FROM("svc-billing", "3"), "900000004", "peer.max_priority (2)"},
+        {BCAST("mallory"), "900000003", "(broadcast.allowed_from)"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        size_t k = 0;
+        while (k < dlq.n && strcmp(dlq.v[k].value, want[i].value) != 0)
+            k++;
+        assert_true(k < dlq.n);
+        assert_string_equal(testenv_header(&dlq.v[k], "zim.error.code"),
+                            want[i].code);
+        assert_string_equal(testenv_header(&dlq.v[k], "zim.failure.class"),
+                            "validation");
+        assert_non_null(strstr(testenv_header(&dlq.v[k], "zim.error.message"),
+                               want[i].setting));
+    }
+    /* Only the two allowed events reached ZIM. */
+    struct buf stats;
+    buf_init(&stats, 1 << 16);
+    testenv_zimsim_get(&zs, "/_sim/stats", &stats);
+    assert_int_equal(
+        testenv_sim_stat(stats.data, "\"SendPeerMessage\"", "\"accepted\":"),
+        1);
+    assert_int_equal(testenv_sim_stat(stats.data, "\"SendMessageToAllUsers\"",
+                                      "\"accepted\":"),
+                     1);
+    buf_free(&stats);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    testenv_recs_free(&dlq);
+    testenv_recs_free(&reply);
+    testenv_zimsim_stop(&zs);
+}
+
 /* A DLQ topic that takes less than the bridge lets in: the DLQ record is
  * cut until the topic takes it, instead of holding the partition for
  * ever, and says so (zim.value.truncated). */
@@ -253,6 +322,7 @@ int main(void)
         cmocka_unit_test_teardown(test_small_limit_dead_letters_whole,
                                   testenv_teardown),
         cmocka_unit_test_teardown(test_dlq_topic_too_small, testenv_teardown),
+        cmocka_unit_test_teardown(test_sender_policy, testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

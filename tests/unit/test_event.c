@@ -990,6 +990,91 @@ static void test_settings_change_rules(void **s)
     run_table(t, sizeof(t) / sizeof(t[0]), &lim);
 }
 
+/* Sender policies, set as an operator sets them: each refusal has its own
+ * code and names the setting; unset, anyone may send at any priority. */
+static void test_sender_policy(void **s)
+{
+    (void)s;
+    struct config cfg;
+    char err[256];
+    config_init(&cfg);
+    assert_int_equal(config_set(&cfg, "peer.allowed_from", "svc-chat-*, ops",
+                                err, sizeof(err)),
+                     0);
+    assert_int_equal(
+        config_set(&cfg, "group.allowed_from", "bot_*", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&cfg, "broadcast.allowed_from", "announcer,ops",
+                                err, sizeof(err)),
+                     0);
+    assert_int_equal(
+        config_set(&cfg, "peer.max_priority", "2", err, sizeof(err)), 0);
+    assert_int_equal(
+        config_set(&cfg, "room.allowed_from", "*", err, sizeof(err)), 0);
+    assert_int_equal(
+        config_set(&cfg, "room.max_priority", "0", err, sizeof(err)), -1);
+    struct event_limits lim;
+    event_limits_from_config(&cfg, &lim);
+#define PEER_FROM(from, prio)                                                  \
+    "{\"FromUserId\":\"" from "\",\"ToUserId\":[\"u2\"],\"MessageType\":1,"    \
+    "\"Priority\":" prio ",\"MessageBody\":{\"Message\":\"你好 مرحبا 👋\"}}"
+#define GROUP_FROM(from)                                                       \
+    "{\"FromUserId\":\"" from "\",\"GroupId\":\"g\",\"MessageType\":1,"        \
+    "\"Priority\":3,\"MessageBody\":{\"Message\":\"こんにちは\"}}"
+#define BCAST_FROM(from)                                                       \
+    "{\"FromUserId\":\"" from "\",\"MessageType\":1,\"MessageBody\":"          \
+    "{\"Message\":\"全员通知 📣\"}}"
+    const int64_t SND = ZB_CODE_SENDER_POLICY, PRI = ZB_CODE_PRIORITY_POLICY;
+    static const struct tcase t[] = {
+        {P, PEER_FROM("svc-chat-7", "2"), OK, 0},
+        {P, PEER_FROM("svc-chat-", "1"), OK, 0},
+        {P, PEER_FROM("ops", "1"), OK, 0},
+        {P, PEER_FROM("opsx", "1"), "FromUserId", 900000003},
+        {P, PEER_FROM("svc-cha", "1"), "FromUserId", 900000003},
+        {P, PEER_FROM("mallory", "1"), "FromUserId", 900000003},
+        {P, PEER_FROM("svc-chat-7", "3"), "Priority", 900000004},
+        {G, GROUP_FROM("bot_1"), OK, 0},
+        {G, GROUP_FROM("bot"), "FromUserId", 900000003},
+        {B, BCAST_FROM("announcer"), OK, 0},
+        {B, BCAST_FROM("ops"), OK, 0},
+        {B, BCAST_FROM("announcer2"), "FromUserId", 900000003},
+        {B, BCAST_FROM("svc-chat-7"), "FromUserId", 900000003},
+        {EVENT_ROOM,
+         ROOM("\"MessageType\":1,\"MessageBody\":{\"Message\":\"x\"}"), OK, 0},
+    };
+    assert_int_equal(SND, 900000003);
+    assert_int_equal(PRI, 900000004);
+    run_table(t, sizeof(t) / sizeof(t[0]), &lim);
+    /* The message names the setting, never the list. */
+    struct event ev;
+    struct event_error e;
+    const char *j = BCAST_FROM("mallory");
+    assert_int_equal(event_parse(&ev, B, j, strlen(j), &lim, &e), -1);
+    assert_string_equal(e.message,
+                        "this sender may not send broadcast messages "
+                        "(broadcast.allowed_from)");
+    j = PEER_FROM("ops", "3");
+    assert_int_equal(event_parse(&ev, P, j, strlen(j), &lim, &e), -1);
+    assert_string_equal(e.message, "3 is above peer.max_priority (2)");
+    /* Prefixes are refused for broadcasts: they reach every user. */
+    assert_int_equal(
+        config_set(&cfg, "broadcast.allowed_from", "ann*", err, sizeof(err)),
+        0);
+    assert_int_equal(config_set(&cfg, "zim.app_id", "1", err, sizeof(err)), 0);
+    assert_int_equal(
+        config_set(&cfg, "zim.server_secret", "s", err, sizeof(err)), 0);
+    assert_int_equal(config_set(&cfg, "kafka.bootstrap.servers", "127.0.0.1:9",
+                                err, sizeof(err)),
+                     0);
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "broadcast.allowed_from takes exact"));
+    config_free(&cfg);
+    /* Unset: anyone, any priority. */
+    lim = limits();
+    j = PEER_FROM("mallory", "3");
+    assert_int_equal(event_parse(&ev, P, j, strlen(j), &lim, &e), 0);
+    event_free(&ev);
+}
+
 /* What the bridge reads from a valid event. */
 static void test_accessors(void **s)
 {
@@ -1031,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_settings_change_rules),
         cmocka_unit_test(test_accessors),
+        cmocka_unit_test(test_sender_policy),
         cmocka_unit_test(test_repeats),
         cmocka_unit_test(test_rooms),
         cmocka_unit_test(test_many_keys),
