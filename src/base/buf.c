@@ -33,11 +33,18 @@ int buf_failed(const struct buf *b)
     return b->failed;
 }
 
-/* Poisons b: what it held is gone, and appends fail until buf_reset(). */
-static int poison(struct buf *b)
+int buf_out_of_memory(const struct buf *b)
+{
+    return b->failed == 2;
+}
+
+/* Poisons b (why: 1 over the limit, 2 out of memory): what it held is
+ * gone, and appends fail until buf_reset(). The first reason stays. */
+static int poison(struct buf *b, int why)
 {
     buf_free(b);
-    b->failed = 1;
+    if (!b->failed)
+        b->failed = why;
     return -1;
 }
 
@@ -52,7 +59,7 @@ void buf_truncate(struct buf *b, size_t len)
 static int buf_reserve(struct buf *b, size_t extra)
 {
     if (b->failed || extra > b->limit - b->len)
-        return poison(b);
+        return poison(b, 1);
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
@@ -63,7 +70,7 @@ static int buf_reserve(struct buf *b, size_t extra)
         cap = b->limit + 1;
     char *p = realloc(b->data, cap);
     if (p == NULL)
-        return poison(b);
+        return poison(b, 2);
     b->data = p;
     b->cap = cap;
     return 0;
@@ -100,7 +107,7 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
                  : vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
     if (n < 0)
-        return poison(b);
+        return poison(b, 1);
     if ((size_t)n < room) {
         b->len += (size_t)n;
         return 0;

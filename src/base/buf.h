@@ -16,13 +16,16 @@ struct buf {
     size_t len;   /* bytes used, without the NUL */
     size_t cap;   /* bytes allocated */
     size_t limit; /* most bytes len may reach */
-    int failed;   /* an append failed: poisoned until buf_reset() */
+    int failed;   /* an append failed: poisoned until buf_reset();
+                     1: over the limit, 2: out of memory */
 };
 
 void buf_init(struct buf *b, size_t limit);
 void buf_free(struct buf *b);  /* frees data; b may be reused after buf_init */
 void buf_reset(struct buf *b); /* len = 0, keeps the memory, unpoisons */
-int buf_failed(const struct buf *b);          /* 1 if poisoned */
+int buf_failed(const struct buf *b); /* nonzero if poisoned */
+/* Whether it was poisoned for want of memory, not for its limit. */
+int buf_out_of_memory(const struct buf *b);
 void buf_truncate(struct buf *b, size_t len); /* len = min(len, b->len) */
 int buf_append(struct buf *b, const void *p, size_t n); /* 0 or -1 */
 int buf_puts(struct buf *b, const char *s);             /* 0 or -1 */

@@ -1,6 +1,8 @@
 /* job.c - job lifetime. */
 #include "job.h"
 
+#include "fault.h"
+
 #include "pack.h"
 
 #include <json-c/json.h>
@@ -47,13 +49,14 @@ struct job *job_new(struct job_pool *pool, rd_kafka_message_t *rkm,
                     enum event_kind kind, int64_t now_ms)
 {
     struct job *job;
+    if (fault_fail(FAULT_JOB))
+        return NULL;
     if (pool && pool->head) {
         job = pool->head;
         pool->head = job->next;
         pool->n--;
         memset(job, 0, sizeof(*job));
     } else if ((job = calloc(1, sizeof(*job))) == NULL) {
-        rd_kafka_message_destroy(rkm);
         return NULL;
     }
     job->rkm = rkm;
@@ -110,8 +113,9 @@ struct jobsched_key job_key(const struct job *job)
 int job_prepare_peer(struct job *job, bool pack)
 {
     size_t n = json_object_array_length(job->ev.to);
-    if ((job->to = calloc(n ? n : 1, sizeof(*job->to))) == NULL)
-        return -1;
+    if (fault_fail(FAULT_PREPARE) ||
+        (job->to = calloc(n ? n : 1, sizeof(*job->to))) == NULL)
+        return JOB_PREP_NO_MEMORY;
     for (size_t i = 0; i < n; i++)
         job->to[i] =
             json_object_get_string(json_object_array_get_idx(job->ev.to, i));
@@ -122,9 +126,17 @@ int job_prepare_peer(struct job *job, bool pack)
         return 0;
     struct buf rest;
     buf_init(&rest, job->rkm->len + 64); /* the record, less its ToUserId */
-    if (pack_rest(job->ev.root, &rest) == -1) {
+    int rc = fault_fail(FAULT_REST) ? -1 : pack_rest(job->ev.root, &rest);
+    if (rc != 0) {
         buf_free(&rest);
-        return job_split(job) ? -1 : 0; /* a lone event can do without */
+        if (rc == -2) { /* unprepared, to be prepared again */
+            free(job->to);
+            job->to = NULL;
+            job->n_to = 0;
+            return JOB_PREP_NO_MEMORY;
+        }
+        /* A lone event can do without; a split one cannot be sent. */
+        return job_split(job) ? JOB_PREP_TOO_LARGE : 0;
     }
     job->rest = rest.data;
     job->rest_len = rest.len;

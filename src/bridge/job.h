@@ -91,16 +91,24 @@ struct job_pool {
 };
 void job_pool_free(struct job_pool *pool);
 
-/* Takes ownership of rkm. NULL on out-of-memory (rkm is then freed).
+/* Takes ownership of rkm. NULL on out-of-memory: rkm is then still the
+ * caller's (to try again: a record is never dropped for want of memory).
  * pool may be NULL. */
 struct job *job_new(struct job_pool *pool, rd_kafka_message_t *rkm,
                     enum event_kind kind, int64_t now_ms);
 /* Frees what the job holds; the job itself goes back to pool if it has
  * room (pool may be NULL). job NULL: no-op. */
 void job_destroy(struct job_pool *pool, struct job *job);
+/* job_prepare_peer()'s failures: memory (try again later) or this event
+ * (it can never be sent: its request but ToUserId, written again by
+ * json-c, is over the record's size plus 64 bytes, and it names more
+ * recipients than one call takes). */
+#define JOB_PREP_NO_MEMORY (-1)
+#define JOB_PREP_TOO_LARGE (-2)
 /* For a valid peer event: its recipients, its first part, and (when pack
  * is true, or it names more than one call's worth) its request but
- * ToUserId. 0, or -1 (out of memory). */
+ * ToUserId. 0, JOB_PREP_NO_MEMORY or JOB_PREP_TOO_LARGE; on failure the
+ * job may be prepared again. */
 int job_prepare_peer(struct job *job, bool pack);
 /* True if the event names more recipients than one call carries. */
 bool job_split(const struct job *job);

@@ -25,6 +25,7 @@
 #include "action.h"
 #include "clock.h"
 #include "dlq.h"
+#include "fault.h"
 #include "history.h"
 #include "log.h"
 #include "pack.h"
@@ -67,6 +68,12 @@ struct service {
     struct job_pool jobs;      /* freed jobs, kept for reuse */
     struct rotate rotate;      /* secret files watched */
     struct record_mac_key mac; /* signs every outcome record (dlq_stamp) */
+    /* Out of memory (style: a record is never skipped for it): a polled
+     * record not yet tracked, or a tracked job not yet scheduled, offered
+     * again each turn. While one is held no record is taken after it. */
+    rd_kafka_message_t *stalled;
+    struct job *unscheduled;
+    int64_t stall_since_ms; /* 0: not stalled */
 };
 
 /* l: the list j is in, or NULL when only the scheduler holds it. */
@@ -240,22 +247,84 @@ static void service_hold(struct service *s, struct job *j, int64_t due)
 
 /* ---- consuming ---- */
 
-static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
+/* Out of memory taking the record at rkm: said once per stall. */
+static void stall(struct service *s, const rd_kafka_message_t *rkm, int64_t now)
+{
+    if (s->stall_since_ms)
+        return;
+    s->stall_since_ms = now ? now : 1;
+    metrics_memory_stall(s->m);
+    log_warnx("out of memory taking topic=%s partition=%d offset=%" PRId64
+              ": no record is taken after it until it is (nothing skipped)",
+              rd_kafka_topic_name(rkm->rkt), (int)rkm->partition, rkm->offset);
+}
+
+/* Prepares and schedules a valid job. false: out of memory (the job is
+ * then in s->unscheduled, to be offered again). */
+static bool schedule(struct service *s, struct job *j, int64_t now)
+{
+    bool pack = s->cfg->pack_enabled;
+    if (action_of(j->kind)->pack == ACTION_PACK_RECIPIENTS && j->to == NULL) {
+        int rc = job_prepare_peer(j, pack);
+        if (rc == JOB_PREP_TOO_LARGE) {
+            /* This event can never go: dead-letter it, move on. */
+            snprintf(j->verr.field, sizeof(j->verr.field), "ToUserId");
+            j->verr.code = ZB_CODE_CANNOT_SPLIT;
+            snprintf(j->verr.message, sizeof(j->verr.message),
+                     "%zu recipients need several calls, and the rest of "
+                     "the request, written again, is over the record's size "
+                     "plus 64 bytes: send it in events of at most %d "
+                     "recipients",
+                     j->n_to, PACK_MAX_RECIPIENTS);
+            service_finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
+            return true;
+        }
+        if (rc == JOB_PREP_NO_MEMORY) {
+            s->unscheduled = j;
+            stall(s, j->rkm, now);
+            return false;
+        }
+    }
+    struct jobsched_key k = job_key(j);
+    if (fault_fail(FAULT_SCHED) ||
+        jobsched_add(s->sched, &j->sn, (int)j->kind, j->ev.priority,
+                     pack && j->rest ? pack_hash(j->rest, j->rest_len) : 0,
+                     &k) == -1) {
+        s->unscheduled = j;
+        stall(s, j->rkm, now);
+        return false;
+    }
+    return true;
+}
+
+/* Takes one polled record. false: out of memory before it was tracked;
+ * the caller keeps rkm and offers it again. A job that could not be
+ * scheduled is kept in s->unscheduled (true is returned: rkm is taken). */
+static bool on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
 {
     int role = kafka_in_topic_role(s->ki, rkm);
     if (role < 0) {
         rd_kafka_message_destroy(rkm);
-        return;
+        return true;
+    }
+    struct job *j = job_new(&s->jobs, rkm, (enum event_kind)role, now);
+    if (j == NULL) {
+        stall(s, rkm, now);
+        return false;
+    }
+    int tracked = kafka_in_track(s->ki, rkm, &j->ticket);
+    if (tracked != 0) {
+        j->rkm = NULL; /* the caller's again, or freed below */
+        job_destroy(&s->jobs, j);
+        if (tracked == KAFKA_IN_NO_MEMORY) {
+            stall(s, rkm, now);
+            return false;
+        }
+        /* Not ours (any more): its next owner will get it. */
+        rd_kafka_message_destroy(rkm);
+        return true;
     }
     metrics_consumed(s->m, role);
-    struct job *j = job_new(&s->jobs, rkm, (enum event_kind)role, now);
-    if (j == NULL)
-        return;
-    if (kafka_in_track(s->ki, rkm, &j->ticket) == -1) {
-        /* Not ours (any more): its next owner will get it. */
-        job_destroy(&s->jobs, j);
-        return;
-    }
     s->n_jobs++;
     sender_jobs_changed(s->tx);
     /* The record's value through its envelope (core/envelope.h), then
@@ -268,19 +337,35 @@ static void on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
         j->body = body.data;
         j->body_len = body.len;
         j->valid = true;
-        struct jobsched_key k = job_key(j);
-        bool pack = s->cfg->pack_enabled;
-        if ((action_of(j->kind)->pack == ACTION_PACK_RECIPIENTS &&
-             job_prepare_peer(j, pack) == -1) ||
-            jobsched_add(s->sched, &j->sn, (int)j->kind, j->ev.priority,
-                         pack && j->rest ? pack_hash(j->rest, j->rest_len) : 0,
-                         &k) == -1) {
-            log_error("out of memory scheduling offset=%" PRId64, rkm->offset);
-            service_drop(s, NULL, j); /* uncommitted: redelivered */
-        }
+        schedule(s, j, now);
     } else {
         service_finish(s, j, OUTCOME_FAILED, FAILURE_VALIDATION, now);
     }
+    return true;
+}
+
+/* Offers again what a stall holds, in order. true when nothing is held
+ * any more (records may be taken). */
+static bool unstall(struct service *s, int64_t now)
+{
+    struct job *j = s->unscheduled;
+    s->unscheduled = NULL;
+    if (j && !schedule(s, j, now))
+        return false;
+    rd_kafka_message_t *rkm = s->stalled;
+    s->stalled = NULL;
+    if (rkm && !on_record(s, rkm, now)) {
+        s->stalled = rkm;
+        return false;
+    }
+    if (s->unscheduled)
+        return false;
+    if (s->stall_since_ms) {
+        log_info("memory again: taking records after a %" PRId64 " ms stall",
+                 now - s->stall_since_ms);
+        s->stall_since_ms = 0;
+    }
+    return true;
 }
 
 struct revoked {
@@ -303,6 +388,11 @@ static void on_revoke(void *opaque, int topic, int32_t partition)
     struct service *s = opaque;
     struct revoked r = {s, topic, partition};
     jobsched_foreach_held(s->sched, drop_held, &r);
+    struct job *u = s->unscheduled;
+    if (u && u->ticket.topic == topic && u->ticket.partition == partition) {
+        s->unscheduled = NULL;
+        service_drop(s, NULL, u);
+    }
     for (struct job *j = s->waiting.head, *n; j; j = n) {
         n = j->next;
         if (j->ticket.topic == topic && j->ticket.partition == partition)
@@ -505,9 +595,19 @@ static int64_t turn(struct service *s, int64_t now)
             room = 1;
         if (room > 1000)
             room = 1000;
+        /* Out of memory: nothing is polled until what is held is in
+         * (a record after it would overtake it). */
+        if (!unstall(s, now))
+            room = 0;
         rd_kafka_message_t *rkm;
-        for (int i = 0; i < room && (rkm = kafka_in_poll(s->ki)); i++)
-            on_record(s, rkm, now);
+        for (int i = 0; i < room && (rkm = kafka_in_poll(s->ki)); i++) {
+            if (!on_record(s, rkm, now)) {
+                s->stalled = rkm;
+                break;
+            }
+            if (s->unscheduled)
+                break;
+        }
         if (room > 0)
             s->last_poll_ms = now;
         if (kafka_in_rebalanced(s->ki))
@@ -529,6 +629,17 @@ static int64_t turn(struct service *s, int64_t now)
     return next;
 }
 
+/* What a stall holds is not committed: the next owner gets it. */
+static void drop_stalled(struct service *s)
+{
+    if (s->unscheduled)
+        service_drop(s, NULL, s->unscheduled);
+    s->unscheduled = NULL;
+    if (s->stalled)
+        rd_kafka_message_destroy(s->stalled);
+    s->stalled = NULL;
+}
+
 static void drain_wake(struct service *s)
 {
     char tmp[256];
@@ -546,6 +657,7 @@ static void shutdown_drain(struct service *s)
     jobsched_foreach_held(s->sched, drop_held, &all);
     while (s->waiting.head)
         service_drop(s, &s->waiting, s->waiting.head);
+    drop_stalled(s);
     int64_t deadline = clock_mono_ms() + s->cfg->drain_ms;
     struct jlist *inflight = sender_inflight(s->tx);
     log_info("draining: %d in flight, %d outcomes being written", inflight->n,
@@ -653,6 +765,7 @@ static int service_start_clients(struct service *s, char *err, size_t n)
 /* Jobs left (a fatal error, or the drain ran out) are not committed. */
 static void service_free(struct service *s)
 {
+    drop_stalled(s);
     zim_client_destroy(s->zc);
     if (s->sched) {
         struct revoked all = {s, 0, -1};

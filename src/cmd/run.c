@@ -46,9 +46,9 @@ static int check_deep(const struct config *cfg, char *err, size_t errlen)
                      : CURLUE_OUT_OF_MEMORY;
     curl_url_cleanup(u);
     if (uc != CURLUE_OK) {
-        char shown[512];
+        char shown[256]; /* cut: the message must keep curl's reason */
         config_url_redact(cfg->endpoint, shown, sizeof(shown));
-        snprintf(err, errlen, "zim.endpoint '%s' is not a URL: %s", shown,
+        snprintf(err, errlen, "zim.endpoint '%.256s' is not a URL: %s", shown,
                  curl_url_strerror(uc));
         return -1;
     }

@@ -29,6 +29,7 @@ struct config;
 #define ZB_CODE_UNKNOWN_FIELD   900000002 /* a field ZIM does not define */
 #define ZB_CODE_SENDER_POLICY   900000003 /* FromUserId not in allowed_from */
 #define ZB_CODE_PRIORITY_POLICY 900000004 /* Priority over max_priority */
+#define ZB_CODE_CANNOT_SPLIT    900000005 /* over 100 recipients, no split */
 
 struct event_limits {
     size_t max_record_bytes;        /* whole record */

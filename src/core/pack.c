@@ -17,12 +17,16 @@ int pack_rest(struct json_object *event, struct buf *out)
         first = false;
         buf_json_str(out, key, strlen(key));
         buf_puts(out, ":");
-        buf_puts(out, json_object_to_json_string_ext(
-                          val, JSON_C_TO_STRING_PLAIN |
-                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        const char *v = json_object_to_json_string_ext(
+            val, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (v == NULL)
+            return -2; /* json-c could not allocate */
+        buf_puts(out, v);
     }
     buf_puts(out, "}");
-    return buf_failed(out) ? -1 : 0;
+    if (buf_failed(out))
+        return buf_out_of_memory(out) ? -2 : -1;
+    return 0;
 }
 
 uint64_t pack_hash(const char *rest, size_t len)

@@ -23,7 +23,8 @@ struct json_object;
 /* The request without ToUserId, in a canonical form (json-c's plain
  * form, the event's own key order): two events pack only when theirs are
  * equal byte for byte: sender, type, priority, the whole body, every
- * option. 0, or -1 (out is poisoned). */
+ * option. 0, -1 (over out's limit) or -2 (out of memory); out is then
+ * poisoned. */
 int pack_rest(struct json_object *event, struct buf *out);
 /* A hash of a rest, to find candidates fast; never 0. */
 uint64_t pack_hash(const char *rest, size_t len);

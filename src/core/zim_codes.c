@@ -33,8 +33,8 @@ static const int64_t reference[] = {
 
 static const int64_t ours[] = {ZB_CODE_UNREADABLE,    ZB_CODE_UNKNOWN_FIELD,
                                ZB_CODE_SENDER_POLICY, ZB_CODE_PRIORITY_POLICY,
-                               ZB_CODE_TRANSPORT,     ZB_CODE_HTTP,
-                               ZB_CODE_BAD_ANSWER};
+                               ZB_CODE_CANNOT_SPLIT,  ZB_CODE_TRANSPORT,
+                               ZB_CODE_HTTP,          ZB_CODE_BAD_ANSWER};
 
 static int cmp(const void *a, const void *b)
 {

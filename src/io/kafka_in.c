@@ -2,6 +2,8 @@
 #define LOG_COMPONENT "kafka_in"
 #include "kafka_in.h"
 
+#include "fault.h"
+
 #include "clock.h"
 #include "kafka_conf.h"
 #include "log.h"
@@ -388,8 +390,10 @@ int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
 {
     int role = kafka_in_topic_role(ki, rkm);
     struct ptrack *p = role < 0 ? NULL : find(ki, role, rkm->partition);
-    if (p == NULL || offsets_track(&p->offs, rkm->offset) == -1)
-        return -1;
+    if (p == NULL)
+        return KAFKA_IN_NOT_OURS;
+    if (fault_fail(FAULT_TRACK) || offsets_track(&p->offs, rkm->offset) == -1)
+        return KAFKA_IN_NO_MEMORY;
     *t = (struct kafka_in_ticket){.topic = role,
                                   .partition = rkm->partition,
                                   .offset = rkm->offset,

@@ -56,7 +56,11 @@ void kafka_in_destroy(struct kafka_in *ki); /* NULL: no-op; no close */
 rd_kafka_message_t *kafka_in_poll(struct kafka_in *ki);
 /* Records skipped so far as finished before assignment. */
 int64_t kafka_in_skipped(const struct kafka_in *ki);
-/* Starts tracking rkm's offset. -1 if its partition is not assigned. */
+/* Starts tracking rkm's offset. 0, KAFKA_IN_NOT_OURS (its partition is
+ * not assigned: drop it, its owner gets it) or KAFKA_IN_NO_MEMORY (try
+ * again: nothing was tracked). */
+#define KAFKA_IN_NOT_OURS  (-1)
+#define KAFKA_IN_NO_MEMORY (-2)
 int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
                    struct kafka_in_ticket *t);
 /* Whether t's partition is being given up (only inside the drain

@@ -65,6 +65,7 @@ struct metrics {
     _Atomic int insecure;
     _Atomic int sign_failing;
     _Atomic uint64_t sign_failures;
+    _Atomic uint64_t memory_stalls;
     pthread_mutex_t lag_mu;
     struct lag lags[MAX_LAGS], next[MAX_LAGS];
     size_t n_lags, n_next;
@@ -194,6 +195,11 @@ void metrics_sign_failed(struct metrics *m, bool failing)
     if (failing)
         atomic_fetch_add(&m->sign_failures, 1);
     atomic_store(&m->sign_failing, failing ? 1 : 0);
+}
+
+void metrics_memory_stall(struct metrics *m)
+{
+    atomic_fetch_add(&m->memory_stalls, 1);
 }
 
 void metrics_insecure_transport(struct metrics *m)
@@ -399,6 +405,10 @@ int metrics_render(struct metrics *m, struct buf *b)
            "ZIM requests that could not be signed (random source or OpenSSL "
            "failed); /readyz is 503 while it lasts.",
            atomic_load(&m->sign_failures));
+    single(b, "zimbridge_memory_stalls_total", "counter",
+           "Times a record could not be taken for want of memory: "
+           "consumption held until it could, nothing skipped.",
+           atomic_load(&m->memory_stalls));
     head(b, "zimbridge_insecure_transport", "gauge",
          "1 when a setting weakens transport security (zim.allow_insecure_"
          "http to a non-loopback host, Kafka certificate verification off).");

@@ -42,6 +42,9 @@ void metrics_breaker(struct metrics *m, bool open);
 /* Requests cannot be signed (true), or were signed again (false):
  * zimbridge_sign_failures_total, and /readyz 503 while failing. */
 void metrics_sign_failed(struct metrics *m, bool failing);
+/* A record could not be taken for want of memory: consumption holds
+ * until it can (zimbridge_memory_stalls_total counts the times). */
+void metrics_memory_stall(struct metrics *m);
 /* A setting weakened transport security (zimbridge_insecure_transport). */
 void metrics_insecure_transport(struct metrics *m);
 void metrics_broadcast_remaining(struct metrics *m, int64_t n);

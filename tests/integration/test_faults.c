@@ -479,6 +479,75 @@ static void test_output_topic_gone(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* 7. Records that cannot be scheduled, on one partition (one order for
+ * all). Out of memory, injected (ZB_FAULTS, base/fault.h) at each place a
+ * record allocates: consumption holds and the record is taken when memory
+ * is back; nothing is skipped, sent twice or reordered, and every offset
+ * commits. Before, a failed job_new() skipped the record and a failed
+ * schedule dropped it while tracked: its partition never committed
+ * again. A deterministic failure (a 150-recipient event whose request
+ * cannot be rewritten for its split: injected, json-c never made one) is
+ * dead-lettered with code 900000005 and the partition moves on. */
+static void test_unschedulable(void **state)
+{
+    (void)state;
+    const int n = 100;
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    struct tally ta = {0};
+    testenv_zimsim_start(&zs, NULL, NULL, sim_args);
+    testenv_topics(&t, 1);
+    /* pack off: only split events rewrite their request ("rest"). */
+    setenv("ZB_FAULTS", "job:5:3,track:20:2,sched:40:3,prepare:70:2,rest:0:1",
+           1);
+    testenv_bridge_start(&b, &zs, &t,
+                         NO_QUOTA "pack.enabled = false\n"
+                                  "peer.max_recipients = 200\n");
+    unsetenv("ZB_FAULTS");
+    produce(&t, 0, n / 2);
+    struct buf big;
+    buf_init(&big, 1 << 16);
+    buf_puts(&big, "{\"FromUserId\":\"u0\",\"ToUserId\":[");
+    for (int i = 1; i <= 150; i++)
+        buf_printf(&big, "%s\"u%d\"", i > 1 ? "," : "", i);
+    buf_puts(&big, "],\"MessageType\":1,\"Priority\":1,\"MessageBody\":"
+                   "{\"Message\":\"全员 150 人 — مرحبا بالجميع 🎉\"}}");
+    rd_kafka_t *p = testenv_producer();
+    testenv_produce(p, t.peer, "big", big.data, NULL);
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+    produce(&t, n / 2, n);
+    testenv_wait_committed(t.group_id, t.peer, 90);
+    tally(&zs, n, &ta);
+    struct recs d;
+    testenv_read_topic(t.dlq, 1, 2000, 30000, &d);
+    size_t replies = check_replies(&t, n + 1, n);
+    int stalls = testenv_file_count(b.log, "out of memory taking");
+    int resumed = testenv_file_count(b.log, "memory again");
+    printf("scenario unschedulable: %d events and 1 that cannot be split, "
+           "%d memory stalls (%d resumed), lost %d, duplicated %d, out of "
+           "order %d, %zu DLQ records, %zu replies\n",
+           n, stalls, resumed, ta.missing, ta.dups, ta.out_of_order, d.n,
+           replies);
+    assert_int_equal(testenv_file_count(b.log, "allocation failures injected"),
+                     1);
+    assert_int_equal(stalls, 4);
+    assert_int_equal(resumed, 4);
+    assert_int_equal(ta.missing, 0);
+    assert_int_equal(ta.dups, 0);
+    assert_int_equal(ta.out_of_order, 0);
+    assert_int_equal(replies, (size_t)n + 1);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.v[0].value, big.data);
+    assert_string_equal(testenv_header(&d.v[0], "zim.error.code"), "900000005");
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    free(ta.counts);
+    buf_free(&big);
+    testenv_recs_free(&d);
+    testenv_zimsim_stop(&zs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +556,7 @@ int main(void)
         cmocka_unit_test_teardown(test_slow_flaky, testenv_teardown),
         cmocka_unit_test_teardown(test_outage, testenv_teardown),
         cmocka_unit_test_teardown(test_rebalance_storm, testenv_teardown),
+        cmocka_unit_test_teardown(test_unschedulable, testenv_teardown),
     };
     if (getenv("ZB_TEST_FILTER")) /* e.g. "test_kill9*" */
         cmocka_set_test_filter(getenv("ZB_TEST_FILTER"));
