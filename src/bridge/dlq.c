@@ -155,6 +155,46 @@ static int copy_headers(const rd_kafka_message_t *rkm, const char *names,
     return 0;
 }
 
+void dlq_describe(struct job *j)
+{
+    if (j->failure == FAILURE_VALIDATION) {
+        j->code = j->verr.code;
+        snprintf(j->message, sizeof(j->message), "invalid event: %s%s%s",
+                 j->verr.field, j->verr.field[0] ? ": " : "", j->verr.message);
+        utf8_trim_tail(j->message); /* chat text: cut between characters */
+        return;
+    }
+    if (j->res.parsed) {
+        j->code = j->res.code;
+        utf8_copy(j->message, sizeof(j->message), j->res.message);
+        if (j->failure == FAILURE_PARTIAL)
+            snprintf(j->res.error, sizeof(j->res.error),
+                     "%zu of %zu recipients failed", j->res.n_failed,
+                     json_object_array_length(j->ev.to));
+        return;
+    }
+    j->code = outcome_code(&j->res);
+    /* curl's words may quote the peer (a certificate's names): as text
+     * for humans, in a header that must be UTF-8, bad bytes are \xNN. */
+    char raw[sizeof(j->res.error)];
+    memcpy(raw, j->res.error, sizeof(raw));
+    raw[sizeof(raw) - 1] = '\0';
+    utf8_terminal(j->res.error, sizeof(j->res.error), raw, strlen(raw));
+    if (j->failure == FAILURE_AMBIGUOUS) {
+        /* Said where operators look before they replay it. */
+        static const char pre[] = "may have been sent, so not sent again "
+                                  "(ZIM has no idempotency key): ";
+        char was[sizeof(j->res.error)];
+        memcpy(was, j->res.error, sizeof(was));
+        size_t pl = sizeof(pre) - 1;
+        size_t wl = utf8_cut(was, strlen(was), sizeof(was) - 1 - pl);
+        memcpy(j->res.error, pre, pl);
+        memcpy(j->res.error + pl, was, wl);
+        j->res.error[pl + wl] = '\0';
+    }
+    utf8_copy(j->message, sizeof(j->message), j->res.error);
+}
+
 int dlq_reply(const struct job *job, const struct config *cfg, struct buf *b,
               rd_kafka_headers_t **hdrs)
 {
@@ -190,6 +230,16 @@ int dlq_stamp(rd_kafka_headers_t *hdrs, const struct record_mac_key *key,
 const char *dlq_mac_kind(int topic)
 {
     return topic == TOPIC_REPLY ? "reply" : "dlq";
+}
+
+long dlq_replay_count(const char *v)
+{
+    if (v == NULL)
+        return 0;
+    size_t n = strlen(v);
+    if (n == 0 || n > 6 || strspn(v, "0123456789") != n)
+        return -1;
+    return strtol(v, NULL, 10);
 }
 
 int dlq_narrow(struct json_object *event, struct json_object *error_list,

@@ -13,6 +13,11 @@
 
 struct json_object;
 
+/* Sets the finished job's code and message (and, for a partial or an
+ * ambiguous outcome, its error text) from its failure and ZIM's answer:
+ * what the reply and DLQ record say. Every text is valid UTF-8, cut
+ * between characters. */
+void dlq_describe(struct job *j);
 /* The reply value (JSON) and its headers (reply.copy_headers copied from
  * the input). A reply too large for value is built again without ZIM's
  * lists (lists_omitted). 0, or -1 when it could not be built: then value
@@ -51,6 +56,10 @@ int dlq_is_failure_header(const char *name);
  * string in buf (cut to n - 1 bytes), or NULL if absent. */
 const char *dlq_header(rd_kafka_headers_t *h, const char *name, char *buf,
                        size_t n);
+/* zim.replay.count (NULL: absent, 0): digits only, at most 6 of them;
+ * -1 for anything else (a forged "-1" or "1e9" must not disable replay's
+ * loop guard). */
+long dlq_replay_count(const char *v);
 /* zim.failed.at and --since/--until: RFC 3339 (Z or +hh:mm, optional
  * fraction) or Unix seconds, to Unix ms. 0 or -1. */
 int dlq_parse_time(const char *s, int64_t *ms);

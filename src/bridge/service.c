@@ -157,41 +157,6 @@ static void add_record(struct service *s, struct job *j, int topic, int64_t now)
     produce(s, r, now);
 }
 
-/* The outcome's code and message, as the reply and DLQ record say them. */
-static void describe(struct job *j)
-{
-    if (j->failure == FAILURE_VALIDATION) {
-        j->code = j->verr.code;
-        snprintf(j->message, sizeof(j->message), "invalid event: %s%s%s",
-                 j->verr.field, j->verr.field[0] ? ": " : "", j->verr.message);
-        utf8_trim_tail(j->message); /* chat text: cut between characters */
-        return;
-    }
-    if (j->res.parsed) {
-        j->code = j->res.code;
-        utf8_copy(j->message, sizeof(j->message), j->res.message);
-        if (j->failure == FAILURE_PARTIAL)
-            snprintf(j->res.error, sizeof(j->res.error),
-                     "%zu of %zu recipients failed", j->res.n_failed,
-                     json_object_array_length(j->ev.to));
-        return;
-    }
-    j->code = outcome_code(&j->res);
-    if (j->failure == FAILURE_AMBIGUOUS) {
-        /* Said where operators look before they replay it. */
-        static const char pre[] = "may have been sent, so not sent again "
-                                  "(ZIM has no idempotency key): ";
-        char was[sizeof(j->res.error)];
-        memcpy(was, j->res.error, sizeof(was));
-        size_t pl = sizeof(pre) - 1;
-        size_t wl = utf8_cut(was, strlen(was), sizeof(was) - 1 - pl);
-        memcpy(j->res.error, pre, pl);
-        memcpy(j->res.error + pl, was, wl);
-        j->res.error[pl + wl] = '\0';
-    }
-    utf8_copy(j->message, sizeof(j->message), j->res.error);
-}
-
 static void service_finish(struct service *s, struct job *j, enum outcome o,
                            enum failure_class f, int64_t now)
 {
@@ -202,7 +167,7 @@ static void service_finish(struct service *s, struct job *j, enum outcome o,
     jobsched_remove(s->sched, &j->sn);
     if (action_of(j->kind)->daily && o == OUTCOME_SENT)
         window_add(s->flow.daily, clock_wall_ms());
-    describe(j);
+    dlq_describe(j);
     jl_push(&s->done, j);
     add_record(s, j, TOPIC_REPLY, now);
     /* Rejected by moderation: a replay would be rejected again. */

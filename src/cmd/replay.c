@@ -156,18 +156,6 @@ static const struct ropt {
 /* --rate's bound, records/s. */
 #define REPLAY_MAX_RATE 100000.0
 
-/* zim.replay.count: digits only, at most 6 of them; -1 for anything else
- * (a forged "-1" or "1e9" must not disable the loop guard). */
-static long replay_count(const char *v)
-{
-    if (v == NULL)
-        return 0;
-    size_t n = strlen(v);
-    if (n == 0 || n > 6 || strspn(v, "0123456789") != n)
-        return -1;
-    return strtol(v, NULL, 10);
-}
-
 static uint64_t fnv(const char *s, uint64_t h)
 {
     for (; *s; s++) {
@@ -633,7 +621,7 @@ static int replay_selected(struct replay *r, rd_kafka_message_t *m,
     const char *cnt = dlq_header(h, "zim.replay.count", b3, sizeof(b3));
     const char *dest =
         r->o->to ? r->o->to : destination(r, h, src, sizeof(src));
-    long count = replay_count(cnt);
+    long count = dlq_replay_count(cnt);
     r->st.selected++;
     count_by(&r->st, cls ? cls : "-", code ? strtoll(code, NULL, 10) : 0);
     const char *skip = skip_reason(r, h, dest, count);
