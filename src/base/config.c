@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "fileio.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -486,8 +487,8 @@ void config_free(struct config *cfg)
     cfg->n_kafka = 0;
 }
 
-int config_set(struct config *cfg, const char *key, const char *value,
-               char *err, size_t errlen)
+static int set_checked(struct config *cfg, const char *key, const char *value,
+                       char *err, size_t errlen)
 {
     const struct setting *s = find(key); /* kafka.allow_plaintext_sasl */
     if (s == NULL && strncmp(key, "kafka.", 6) == 0 && key[6] != '\0')
@@ -527,7 +528,7 @@ int config_load_file(struct config *cfg, const char *path, char *err,
     return rc;
 }
 
-int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
+static int load_stream(struct config *cfg, FILE *f, const char *path, char *err,
                        size_t errlen)
 {
     char line[4096], why[512];
@@ -551,7 +552,7 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
         }
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
-        if (config_set(cfg, key, val, why, sizeof(why)) == -1) {
+        if (set_checked(cfg, key, val, why, sizeof(why)) == -1) {
             snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
             rc = -1;
             break;
@@ -561,7 +562,7 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
     return rc;
 }
 
-int config_load_env(struct config *cfg, char *const *env, char *err,
+static int load_env(struct config *cfg, char *const *env, char *err,
                     size_t errlen)
 {
     char name[128], why[512];
@@ -603,7 +604,7 @@ int config_load_env(struct config *cfg, char *const *env, char *err,
             }
             return -1;
         }
-        if (config_set(cfg, key, eq + 1, why, sizeof(why)) == -1) {
+        if (set_checked(cfg, key, eq + 1, why, sizeof(why)) == -1) {
             snprintf(err, errlen, "environment %.*s: %s", (int)nl, e, why);
             return -1;
         }
@@ -623,7 +624,7 @@ static int read_secret_file(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-int config_finish(struct config *cfg, char *err, size_t errlen)
+static int finish(struct config *cfg, char *err, size_t errlen)
 {
     for (size_t i = 0; i < N_SETTINGS; i++) {
         if (!(settings[i].flags & S_REQUIRED))
@@ -699,6 +700,42 @@ int config_finish(struct config *cfg, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* An error quotes what it refuses (a name, a value, a line), which may
+ * be any bytes: it is logged, so invalid UTF-8 and control characters
+ * become \xNN. -1, for the callers' returns. */
+static int said(int rc, char *err, size_t errlen)
+{
+    if (rc == 0 || errlen == 0)
+        return rc;
+    char raw[1024];
+    snprintf(raw, sizeof(raw), "%s", err);
+    utf8_terminal(err, errlen, raw, strlen(raw));
+    return rc;
+}
+
+int config_set(struct config *cfg, const char *key, const char *value,
+               char *err, size_t errlen)
+{
+    return said(set_checked(cfg, key, value, err, errlen), err, errlen);
+}
+
+int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
+                       size_t errlen)
+{
+    return said(load_stream(cfg, f, path, err, errlen), err, errlen);
+}
+
+int config_load_env(struct config *cfg, char *const *env, char *err,
+                    size_t errlen)
+{
+    return said(load_env(cfg, env, err, errlen), err, errlen);
+}
+
+int config_finish(struct config *cfg, char *err, size_t errlen)
+{
+    return said(finish(cfg, err, errlen), err, errlen);
 }
 
 void config_url_redact(const char *url, char *out, size_t n)
