@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -187,6 +188,20 @@ func TestHelmEverythingOn(t *testing.T) {
 	}
 }
 
+// Whether sel selects only pods whose label key is value: by matchLabels,
+// or by one In expression of that one value, and nothing else that could
+// contradict it.
+func selectsOnly(sel *metav1.LabelSelector, key, value string) bool {
+	if sel == nil {
+		return false
+	}
+	byLabel := len(sel.MatchLabels) == 1 && sel.MatchLabels[key] == value && len(sel.MatchExpressions) == 0
+	byExpr := len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 1 &&
+		sel.MatchExpressions[0].Key == key && sel.MatchExpressions[0].Operator == metav1.LabelSelectorOpIn &&
+		len(sel.MatchExpressions[0].Values) == 1 && sel.MatchExpressions[0].Values[0] == value
+	return byLabel || byExpr
+}
+
 // The NetworkPolicy selects the bridge's pods, restricts ingress only, and
 // admits one port, the container's metrics port, from Prometheus alone.
 func checkNetworkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, dep *appsv1.Deployment) {
@@ -214,7 +229,7 @@ func checkNetworkPolicy(t *testing.T, np *networkingv1.NetworkPolicy, dep *appsv
 		t.Fatalf("the NetworkPolicy admits port %v, not the container's", port)
 	}
 	from := np.Spec.Ingress[0].From
-	if len(from) != 1 || from[0].PodSelector == nil || from[0].PodSelector.MatchLabels["app.kubernetes.io/name"] != "prometheus" {
+	if len(from) != 1 || !selectsOnly(from[0].PodSelector, "app.kubernetes.io/name", "prometheus") {
 		t.Fatalf("ingress from %+v, want Prometheus only", from)
 	}
 }

@@ -122,14 +122,20 @@ func TestOverlayRendersAndDecodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var dep *appsv1.Deployment
+	var np *networkingv1.NetworkPolicy
 	for _, doc := range documents(out) {
-		if d, ok := decodeStrict(t, "overlay", doc).(*appsv1.Deployment); ok {
-			dep = d
+		switch o := decodeStrict(t, "overlay", doc).(type) {
+		case *appsv1.Deployment:
+			dep = o
+		case *networkingv1.NetworkPolicy:
+			np = o
 		}
 	}
-	if dep == nil {
-		t.Fatal("the overlay has no Deployment")
+	if dep == nil || np == nil {
+		t.Fatal("the overlay has no Deployment or no NetworkPolicy")
 	}
+	// As rendered: the base's labels must not have rewritten its source.
+	checkNetworkPolicy(t, np, dep)
 	if dep.Namespace != "chat" || *dep.Spec.Replicas != 3 {
 		t.Fatalf("overlay not applied: namespace %q replicas %d", dep.Namespace, *dep.Spec.Replicas)
 	}
