@@ -371,7 +371,10 @@ static int set_one(struct config *cfg, const struct setting *s, const char *v,
             return -1;
         }
         char **dst = field(cfg, s);
-        free(*dst);
+        if (s->flags & S_SENSITIVE)
+            file_free_secret(*dst); /* replaced: no copy left */
+        else
+            free(*dst);
         *dst = dup;
         return 0;
     }
@@ -419,7 +422,7 @@ static int kafka_set(struct config *cfg, const char *key, const char *v,
             char *dup = strdup(v);
             if (dup == NULL)
                 goto oom;
-            free(cfg->kafka[i].value);
+            file_free_secret(cfg->kafka[i].value); /* may be a password */
             cfg->kafka[i].value = dup;
             return 0;
         }
@@ -470,17 +473,17 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < N_SETTINGS; i++) {
         if (settings[i].type == S_STR) {
             char **p = field(cfg, &settings[i]);
-            if (*p && (settings[i].flags & S_SENSITIVE))
-                memset(*p, 0, strlen(*p));
-            free(*p);
+            if (settings[i].flags & S_SENSITIVE)
+                file_free_secret(*p);
+            else
+                free(*p);
             *p = NULL;
         }
     }
     for (size_t i = 0; i < cfg->n_kafka; i++) {
-        /* kafka.* may hold SASL passwords: wipe before freeing. */
-        memset(cfg->kafka[i].value, 0, strlen(cfg->kafka[i].value));
+        /* kafka.* may hold SASL passwords: wiped, then freed. */
+        file_free_secret(cfg->kafka[i].value);
         free(cfg->kafka[i].key);
-        free(cfg->kafka[i].value);
     }
     free(cfg->kafka);
     cfg->kafka = NULL;
@@ -610,6 +613,12 @@ static int load_env(struct config *cfg, char *const *env, char *err,
         }
     }
     return 0;
+}
+
+void config_forget_secret(struct config *cfg)
+{
+    file_free_secret(cfg->secret);
+    cfg->secret = NULL;
 }
 
 static int read_secret_file(struct config *cfg, char *err, size_t errlen)

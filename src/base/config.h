@@ -87,6 +87,9 @@ struct config {
     size_t n_kafka;
 };
 
+/* Wipes and frees the ServerSecret (cfg->secret becomes NULL), once what
+ * needs it holds its own copy. */
+void config_forget_secret(struct config *cfg);
 /* Fills cfg with the defaults. Free with config_free(). */
 void config_init(struct config *cfg);
 void config_free(struct config *cfg);

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +18,32 @@
 
 char *file_read(const char *path, size_t max, size_t *len)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    /* read(2) into our buffer, not stdio: a FILE's buffer would keep a
+     * copy of a secret file that nobody wipes. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return NULL;
-    char *s = malloc(max + 1);
-    size_t n = s ? fread(s, 1, max, f) : 0;
-    int failed = s == NULL || ferror(f);
-    int more = !failed && n == max && fgetc(f) != EOF;
-    fclose(f);
-    if (failed || more) {
+    char *s = malloc(max + 2);
+    size_t n = 0;
+    int failed = s == NULL;
+    while (!failed && n <= max) {
+        ssize_t r = read(fd, s + n, max + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            failed = r < 0;
+            break;
+        }
+        n += (size_t)r;
+    }
+    int saved = errno;
+    close(fd);
+    if (failed || n > max) {
+        if (s)
+            for (size_t i = 0; i < n && i <= max; i++)
+                ((volatile char *)s)[i] = '\0';
         free(s);
-        errno = more ? EFBIG : (errno ? errno : ENOMEM);
+        errno = failed ? (s ? saved : ENOMEM) : EFBIG;
         return NULL;
     }
     s[n] = '\0';

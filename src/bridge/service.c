@@ -758,7 +758,7 @@ static void service_free(struct service *s)
             close(s->wake[i]);
 }
 
-int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
+int service_run(struct config *cfg, volatile sig_atomic_t *stop)
 {
     struct service s = {.cfg = cfg, .wake = {-1, -1}};
     char err[512];
@@ -784,6 +784,7 @@ int service_run(const struct config *cfg, volatile sig_atomic_t *stop)
         log_error("start-up failed: %s", err);
         goto out;
     }
+    config_forget_secret(cfg); /* the client and the MAC key have theirs */
     kafka_out_warm(s.ko, cfg->topic[TOPIC_REPLY], cfg->topic[TOPIC_DLQ], 1000);
     if (cfg->listen[0]) {
         if ((s.http = http_server_new(s.m, cfg->listen, cfg->stall_ms, err,

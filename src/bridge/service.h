@@ -11,7 +11,10 @@
 
 /* Runs until *stop becomes non-zero (a signal handler sets it), then
  * drains and closes. Returns the process exit status: 0 after a clean
- * shutdown, 1 on a fatal error (logged). */
-int service_run(const struct config *cfg, volatile sig_atomic_t *stop);
+ * shutdown, 1 on a fatal error (logged). Takes cfg's ServerSecret: once
+ * the ZIM client holds its copy (the one a rotation replaces) and the
+ * record MAC key is derived, cfg->secret is wiped and freed, so that a
+ * rotated secret leaves no copy behind. */
+int service_run(struct config *cfg, volatile sig_atomic_t *stop);
 
 #endif

@@ -2,6 +2,8 @@
 #define LOG_COMPONENT "zim_client"
 #include "zim_client.h"
 
+#include "fileio.h"
+
 #include "buf.h"
 #include "log.h"
 #include "rng.h"
@@ -153,9 +155,7 @@ void zim_client_destroy(struct zim_client *zc)
     if (zc->multi)
         curl_multi_cleanup(zc->multi);
     curl_slist_free_all(zc->hdrs);
-    if (zc->secret)
-        memset(zc->secret, 0, strlen(zc->secret));
-    free(zc->secret);
+    file_free_secret(zc->secret); /* wiped: no dead-store elimination */
     free(zc->endpoint);
     free(zc->path);
     free(zc);
@@ -210,8 +210,7 @@ int zim_client_set_secret(struct zim_client *zc, const char *secret)
     char *s = strdup(secret);
     if (s == NULL)
         return -1;
-    memset(zc->secret, 0, strlen(zc->secret));
-    free(zc->secret);
+    file_free_secret(zc->secret); /* the old one leaves no copy */
     zc->secret = s;
     return 0;
 }

@@ -85,6 +85,16 @@ static void test_zim_secret_rotation(void **state)
     long reloads =
         metric(log.data,
                "zimbridge_secret_reloads_total{secret=\"zim_server_secret\"} ");
+    /* No copy of the old secret is left in the bridge's memory (the
+     * config's, the client's, a file buffer's), while the new one is
+     * there: the scan can find what it looks for. */
+    long old_copies = testenv_mem_count(b.pid, TESTENV_SECRET);
+    long new_copies = testenv_mem_count(b.pid, fresh);
+    printf("secret rotation: the old secret %ld times in the bridge's "
+           "memory, the new one %ld times\n",
+           old_copies, new_copies);
+    assert_int_equal(old_copies, 0);
+    assert_true(new_copies >= 1);
     assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
     printf("secret rotation: %d events, %zu sent, %d lost, %zu dead-lettered, "
            "%ld calls refused with the old signature (then sent again), %ld "

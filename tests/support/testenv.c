@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 const char *testenv_bootstrap(void)
@@ -837,4 +838,47 @@ double testenv_arrival_span_s(const char *messages)
             last = us;
     }
     return first < 0 ? 0 : (double)(last - first) / 1e6;
+}
+
+long testenv_mem_count(pid_t pid, const char *needle)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *maps = fopen(path, "r");
+    snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+    int mem = open(path, O_RDONLY);
+    if (maps == NULL || mem < 0)
+        fail_msg("cannot read the memory of pid %d (%s): run the tests as "
+                 "root, or with CAP_SYS_PTRACE",
+                 (int)pid, strerror(errno));
+    size_t nl = strlen(needle);
+    long found = 0, regions = 0;
+    char line[512];
+    char *chunk = malloc((1 << 20) + nl);
+    assert_non_null(chunk);
+    while (fgets(line, sizeof(line), maps)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
+            perms[0] != 'r' || strstr(line, "[vvar]") ||
+            strstr(line, "[vsyscall]") || hi - lo > (1ul << 30))
+            continue; /* over 1 GiB: a sanitizer's shadow, reserved */
+        regions++;
+        /* Chunks overlap by the needle's length, so none is missed. */
+        for (unsigned long at = lo; at < hi; at += 1 << 20) {
+            size_t want = hi - at < (1ul << 20) + nl ? hi - at : (1 << 20) + nl;
+            ssize_t r = pread(mem, chunk, want, (off_t)at);
+            if (r <= 0)
+                break; /* a guard page, or unmapped meanwhile */
+            for (ssize_t i = 0; i + (ssize_t)nl <= r; i++)
+                if (i < (1 << 20) && memcmp(chunk + i, needle, nl) == 0)
+                    found++;
+        }
+    }
+    free(chunk);
+    fclose(maps);
+    close(mem);
+    if (regions == 0)
+        fail_msg("no readable mapping in pid %d", (int)pid);
+    return found;
 }

@@ -91,6 +91,12 @@ void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
 void testenv_spawn(struct bridge *b, char *const argv[], const char *log);
 /* The port of the bridge's /metrics listener (from its log). */
 int testenv_bridge_port(const struct bridge *b);
+/* How many times needle occurs in the memory of process pid (every
+ * readable mapping up to 1 GiB: larger ones are ASan's shadow, reserved
+ * and not data; through /proc/PID/mem: needs ptrace rights over it,
+ * which root has even for a non-dumpable process); fails the test, naming
+ * the reason, when it cannot read it. */
+long testenv_mem_count(pid_t pid, const char *needle);
 /* Sends sig and waits; returns the exit status (or 128+signal). */
 int testenv_bridge_stop(struct bridge *b, int sig);
 
