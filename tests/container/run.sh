@@ -58,6 +58,11 @@ versions=$(podman run --rm --read-only --cap-drop ALL --user 65532:65532 \
     localhost/zimbridge:test --version)
 echo "image: $(( size / 1024 / 1024 )) MiB; --version:"
 sed 's/^/  /' <<<"$versions"
+check "image is at most 100 MiB" [ "$size" -le $((100 * 1024 * 1024)) ]
+for tool in /bin/sh /bin/bash sh busybox apt-get dpkg ls; do
+    check "no $tool in the image" \
+        bash -c "! podman run --rm --entrypoint '$tool' localhost/zimbridge:test --help >/dev/null 2>&1"
+done
 rdk=$(sed -n 's/^librdkafka //p' <<<"$versions")
 check "librdkafka 2.6.1 or later in the image (SCRAM with Kafka 4)" \
     python3 -c "import sys; v=tuple(int(x) for x in sys.argv[1].split('.')[:3]); sys.exit(v < (2,6,1))" "$rdk"
@@ -178,10 +183,14 @@ run_image oauthbearer zimoauth OAUTHBEARER \
     -e ZIMBRIDGE_KAFKA_ENABLE_SASL_OAUTHBEARER_UNSECURE_JWT=true \
     -e ZIMBRIDGE_KAFKA_SASL_OAUTHBEARER_CONFIG="principal=zimoauth"
 
-# Every FROM is an earlier stage or an image pinned by tag or digest (the
-# check dockerfilelint makes, which cannot tell a stage from an image).
-untagged=$(awk 'toupper($1) == "FROM" {
-        if (!($2 in stage) && $2 != "scratch" && $2 !~ /[:@]/) print $2
+# Every FROM is an earlier stage, scratch, or an image pinned by tag or
+# digest, ${ARG}s read as their defaults (the check dockerfilelint makes,
+# which cannot tell a stage from an image).
+untagged=$(awk 'toupper($1) == "ARG" && split($2, kv, "=") == 2 { arg[kv[1]] = kv[2] }
+    toupper($1) == "FROM" {
+        img = $2
+        if (match(img, /^\$\{[A-Za-z_]+\}$/)) img = arg[substr(img, 3, length(img) - 3)]
+        if (!($2 in stage) && img != "scratch" && img !~ /[:@]/) print $2
         if (toupper($3) == "AS") stage[$4] = 1 }' "$ZB_SOURCE_DIR/docker/Dockerfile")
 check "every base image has a tag or digest${untagged:+: not $untagged}" [ -z "$untagged" ]
 if command -v npx >/dev/null; then
