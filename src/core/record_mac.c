@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,12 +15,21 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* HMAC-SHA256 under key of the n parts. 0 or -1. */
+static EVP_MAC *hmac_alg;
+
+static void fetch_hmac(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* HMAC-SHA256 under key of the n parts. 0 or -1. The algorithm is
+ * fetched once (a fetch per record cost more than the MAC). */
 static int hmac(const unsigned char *key, size_t klen, const void *const *part,
                 const size_t *plen, int n, unsigned char out[MAC_LEN])
 {
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fetch_hmac);
+    EVP_MAC_CTX *ctx = hmac_alg ? EVP_MAC_CTX_new(hmac_alg) : NULL;
     char digest[] = "SHA256";
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
@@ -30,7 +40,6 @@ static int hmac(const unsigned char *key, size_t klen, const void *const *part,
         ok = EVP_MAC_update(ctx, part[i], plen[i]);
     ok = ok && EVP_MAC_final(ctx, out, &outl, MAC_LEN) && outl == MAC_LEN;
     EVP_MAC_CTX_free(ctx); /* cleanses the state that saw the key */
-    EVP_MAC_free(mac);
     return ok ? 0 : -1;
 }
 
