@@ -247,10 +247,74 @@ static void test_metrics_probes_logs(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* Credentials in URLs: the endpoint's userinfo (user:pass@) and a proxy's
+ * from libcurl's http_proxy variable reach no log line, reply or DLQ
+ * record; the failures they cause are still said. */
+static void test_url_credentials(void **state)
+{
+    (void)state;
+    static const char endpoint_pw[] = "EndpointPw9xQ",
+                      proxy_pw[] = "ProxyPw7xQ";
+    struct zimsim zs;
+    struct topics t;
+    struct bridge b;
+    const char *const args[] = {"--qps-peer", "0", NULL};
+    testenv_zimsim_start(&zs, NULL, NULL, args);
+    testenv_topics(&t, 1);
+    char conf[512];
+    snprintf(conf, sizeof(conf),
+             "quota.peer_per_s = 0\nlog.level = debug\n"
+             "zim.endpoint = http://zimuser:%s@%s\n",
+             endpoint_pw, strstr(zs.url, "://") + 3);
+    testenv_bridge_start(&b, &zs, &t, conf);
+    testenv_produce_peers(t.peer, 0, 5, 5, "cred-");
+    struct recs r;
+    testenv_read_topic(t.reply, 5, 0, 30000, &r);
+    assert_int_equal(r.n, 5);
+    for (size_t i = 0; i < r.n; i++) {
+        assert_non_null(strstr(r.v[i].value, "\"status\":\"sent\""));
+        assert_null(strstr(r.v[i].value, endpoint_pw));
+    }
+    testenv_recs_free(&r);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    assert_int_equal(testenv_file_count(b.log, endpoint_pw), 0);
+    assert_true(testenv_file_count(b.log, "[redacted]@") >= 1);
+
+    /* A proxy that is not there: every call fails on it. */
+    char proxy[128];
+    snprintf(proxy, sizeof(proxy), "http://proxyuser:%s@127.0.0.1:1", proxy_pw);
+    setenv("http_proxy", proxy, 1);
+    testenv_bridge_start(&b, &zs, &t,
+                         "quota.peer_per_s = 0\nlog.level = debug\n"
+                         "retry.max_attempts = 1\nbreaker.failures = 1000\n");
+    unsetenv("http_proxy");
+    testenv_produce_peers(t.peer, 5, 8, 5, "cred-");
+    testenv_read_topic(t.reply, 5 + 3, 0, 30000, &r);
+    assert_int_equal(r.n, 8);
+    struct recs d;
+    testenv_read_topic(t.dlq, 3, 0, 30000, &d);
+    assert_int_equal(d.n, 3);
+    for (size_t i = 0; i < d.n; i++) {
+        const char *why = testenv_header(&d.v[i], "zim.error.message");
+        assert_non_null(why);
+        assert_non_null(strstr(why, "port 1")); /* the proxy's failure */
+        assert_null(strstr(why, proxy_pw));
+        assert_null(strstr(d.v[i].value, proxy_pw));
+    }
+    for (size_t i = 0; i < r.n; i++)
+        assert_null(strstr(r.v[i].value, proxy_pw));
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    assert_int_equal(testenv_file_count(b.log, proxy_pw), 0);
+    testenv_recs_free(&r);
+    testenv_recs_free(&d);
+    testenv_zimsim_stop(&zs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_metrics_probes_logs, testenv_teardown),
+        cmocka_unit_test_teardown(test_url_credentials, testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
