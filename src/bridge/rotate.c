@@ -48,7 +48,9 @@ static void reload_zim_secret(struct rotate *r, const struct config *cfg,
     struct record_mac_key k;
     if (record_mac_derive(&k, secret, cfg->app_id) == 0 &&
         zim_client_set_secret(zc, secret) == 0) {
+        record_mac_forget(mac); /* the old key and its state */
         *mac = k;
+        k = (struct record_mac_key){0}; /* moved: forgotten below as empty */
         metrics_reload(m, METRICS_ZIM_SECRET);
         log_info("zim.server_secret_file %s changed: the next calls are "
                  "signed with the new ServerSecret",

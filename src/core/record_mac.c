@@ -22,10 +22,9 @@ static void fetch_hmac(void)
     hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
-/* HMAC-SHA256 under key of the n parts. 0 or -1. The algorithm is
+/* A new HMAC-SHA256 state keyed with key, or NULL. The algorithm is
  * fetched once (a fetch per record cost more than the MAC). */
-static int hmac(const unsigned char *key, size_t klen, const void *const *part,
-                const size_t *plen, int n, unsigned char out[MAC_LEN])
+static EVP_MAC_CTX *keyed(const unsigned char *key, size_t klen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, fetch_hmac);
@@ -34,12 +33,23 @@ static int hmac(const unsigned char *key, size_t klen, const void *const *part,
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_end()};
+    if (ctx && !EVP_MAC_init(ctx, key, klen, params)) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* The MAC of the n parts under ctx's key; ctx is started again (same
+ * key) first. 0 or -1. */
+static int hmac(EVP_MAC_CTX *ctx, const void *const *part, const size_t *plen,
+                int n, unsigned char out[MAC_LEN])
+{
     size_t outl = 0;
-    int ok = ctx != NULL && EVP_MAC_init(ctx, key, klen, params);
+    int ok = ctx != NULL && EVP_MAC_init(ctx, NULL, 0, NULL);
     for (int i = 0; ok && i < n; i++)
         ok = EVP_MAC_update(ctx, part[i], plen[i]);
     ok = ok && EVP_MAC_final(ctx, out, &outl, MAC_LEN) && outl == MAC_LEN;
-    EVP_MAC_CTX_free(ctx); /* cleanses the state that saw the key */
     return ok ? 0 : -1;
 }
 
@@ -50,14 +60,25 @@ int record_mac_derive(struct record_mac_key *key, const char *secret,
     int n = snprintf(label, sizeof(label), LABEL " %" PRIu32, app_id);
     const void *part[] = {label};
     const size_t plen[] = {(size_t)n};
-    key->set = hmac((const unsigned char *)secret, strlen(secret), part, plen,
-                    1, key->k) == 0;
+    /* The secret keys one state, freed (and cleansed) at once. */
+    EVP_MAC_CTX *from_secret =
+        keyed((const unsigned char *)secret, strlen(secret));
+    key->set = false;
+    key->ctx = NULL;
+    if (hmac(from_secret, part, plen, 1, key->k) == 0)
+        key->ctx = keyed(key->k, sizeof(key->k));
+    EVP_MAC_CTX_free(from_secret);
+    key->set = key->ctx != NULL;
+    if (!key->set)
+        OPENSSL_cleanse(key->k, sizeof(key->k));
     return key->set ? 0 : -1;
 }
 
 void record_mac_forget(struct record_mac_key *key)
 {
     OPENSSL_cleanse(key->k, sizeof(key->k));
+    EVP_MAC_CTX_free(key->ctx); /* cleanses the keyed state */
+    key->ctx = NULL;
     key->set = false;
 }
 
@@ -71,7 +92,7 @@ static int compute(const struct record_mac_key *key, const char *kind,
         return -1;
     const void *part[] = {head, value ? value : ""};
     const size_t plen[] = {(size_t)n, value ? len : 0};
-    return hmac(key->k, sizeof(key->k), part, plen, 2, out);
+    return hmac(key->ctx, part, plen, 2, out);
 }
 
 int record_mac_sign(const struct record_mac_key *key, const char *kind,

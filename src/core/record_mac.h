@@ -22,8 +22,15 @@
 /* "v1 " + up to 20 digits + " " + 64 hex + NUL */
 #define RECORD_MAC_MAX 96
 
+struct evp_mac_ctx_st;
+
+/* The key, and an HMAC state keyed with it that each MAC starts from
+ * again (keying once: a MAC then costs about 0.5 us, not 3.9). One
+ * thread at a time; move it by copying, then forget only the copy that
+ * stays in use. */
 struct record_mac_key {
     unsigned char k[RECORD_MAC_KEY_LEN];
+    struct evp_mac_ctx_st *ctx;
     bool set;
 };
 
@@ -31,7 +38,7 @@ struct record_mac_key {
  * ServerSecret itself is never the MAC key. 0 or -1 (OpenSSL failed). */
 int record_mac_derive(struct record_mac_key *key, const char *secret,
                       uint32_t app_id);
-/* Wipes the key. */
+/* Wipes the key and frees its state. */
 void record_mac_forget(struct record_mac_key *key);
 /* The header value for a record of kind written at ms, in out
  * (RECORD_MAC_MAX). 0 or -1. */
