@@ -209,6 +209,8 @@ int dlq_reply(const struct job *job, const struct config *cfg, struct buf *b,
     if (buf_failed(b) || *hdrs == NULL ||
         copy_headers(job->rkm, cfg->copy_headers, *hdrs) == -1)
         return -1;
+    /* Even if reply.copy_headers names it: only the bridge's own. */
+    rd_kafka_header_remove(*hdrs, RECORD_MAC_HEADER);
     return 0;
 }
 

@@ -26,7 +26,9 @@ int dlq_reply(const struct job *job, const struct config *cfg,
               struct buf *value, rd_kafka_headers_t **hdrs);
 /* Adds this bridge's zim.record.mac (core/record_mac.h) for the value as
  * it goes to topic (TOPIC_REPLY or TOPIC_DLQ), written at now_wall_ms,
- * replacing any such header copied from the input. 0 or -1. */
+ * replacing any such header copied from the input. 0 or -1. The bridge
+ * signs the replies of broadcasts (service.c); a reply or DLQ record
+ * never carries the input's header of that name. */
 int dlq_stamp(rd_kafka_headers_t *hdrs, const struct record_mac_key *key,
               int topic, int64_t now_wall_ms, const struct buf *value);
 /* The kind the MAC covers for topic: "reply" or "dlq". */

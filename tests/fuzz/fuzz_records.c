@@ -5,7 +5,9 @@
  * dlq_record(). Asserts that every reply value is one strict JSON object
  * of valid UTF-8, that every header the bridge writes is valid UTF-8 (the
  * binary Spring ones aside), that a DLQ value is the input or (partial) a
- * strict JSON object, and that zim.record.mac verifies.
+ * strict JSON object, and that zim.record.mac (signed as the bridge signs
+ * broadcast replies; on any record here) verifies, the input's own never
+ * kept.
  *
  * Input: byte 0 chooses the action (bits 0-1), the path (bits 2-3: the
  * answer parsed, a transport failure, an HTTP status, or after the
