@@ -1,0 +1,188 @@
+/* trace.c - traceparent and OTLP/JSON spans (see trace.h). */
+#include "trace.h"
+
+#include <string.h>
+
+static const char hexdig[] = "0123456789abcdef";
+
+/* Lowercase hex s[0..2n) into out[n]. 0 or -1. */
+static int unhex(const char *s, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < 2 * n; i++) {
+        const char *d = s[i] ? strchr(hexdig, s[i]) : NULL;
+        if (d == NULL)
+            return -1;
+        uint8_t v = (uint8_t)(d - hexdig);
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+    }
+    return 0;
+}
+
+static bool all_zero(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+int trace_parse(const char *s, size_t n, struct trace_ctx *out)
+{
+    memset(out, 0, sizeof(*out));
+    uint8_t version;
+    /* vv-<32>-<16>-ff: dashes at 2, 35 and 52 */
+    if (n < TRACEPARENT_LEN || s[2] != '-' || s[35] != '-' || s[52] != '-' ||
+        unhex(s, 1, &version) == -1 || version == 0xff ||
+        (version == 0 && n != TRACEPARENT_LEN) ||
+        (n > TRACEPARENT_LEN && s[TRACEPARENT_LEN] != '-') ||
+        unhex(s + 3, TRACE_ID_BYTES, out->trace_id) == -1 ||
+        unhex(s + 36, SPAN_ID_BYTES, out->span_id) == -1 ||
+        unhex(s + 53, 1, &out->flags) == -1 ||
+        all_zero(out->trace_id, TRACE_ID_BYTES) ||
+        all_zero(out->span_id, SPAN_ID_BYTES)) {
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    return 0;
+}
+
+static char *put_hex(char *p, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        *p++ = hexdig[b[i] >> 4];
+        *p++ = hexdig[b[i] & 15];
+    }
+    return p;
+}
+
+void trace_format(const struct trace_ctx *c, char *out)
+{
+    char *p = out;
+    *p++ = '0';
+    *p++ = '0';
+    *p++ = '-';
+    p = put_hex(p, c->trace_id, TRACE_ID_BYTES);
+    *p++ = '-';
+    p = put_hex(p, c->span_id, SPAN_ID_BYTES);
+    *p++ = '-';
+    p = put_hex(p, &c->flags, 1);
+    *p = '\0';
+}
+
+bool trace_ratio_sampled(const uint8_t trace_id[TRACE_ID_BYTES], double ratio)
+{
+    if (ratio <= 0)
+        return false;
+    if (ratio >= 1)
+        return true;
+    uint64_t v = 0;
+    for (int i = 8; i < TRACE_ID_BYTES; i++)
+        v = v << 8 | trace_id[i];
+    double bound = ratio * 18446744073709551616.0; /* ratio * 2^64 */
+    if (bound >= 18446744073709551615.0) /* rounds to 2^64: not a uint64 */
+        return true;
+    return v < (uint64_t)bound;
+}
+
+/* ---- OTLP/JSON ---- */
+
+static void put_id(struct buf *b, const char *key, const uint8_t *id, size_t n)
+{
+    char hex[2 * TRACE_ID_BYTES];
+    put_hex(hex, id, n);
+    buf_puts(b, key);
+    buf_puts(b, "\"");
+    buf_append(b, hex, 2 * n);
+    buf_puts(b, "\"");
+}
+
+/* "key":"<decimal>" : OTLP/JSON's 64-bit integers are strings. */
+static void put_i64_string(struct buf *b, const char *key, int64_t v)
+{
+    buf_puts(b, key);
+    buf_puts(b, "\"");
+    buf_put_i64(b, v);
+    buf_puts(b, "\"");
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+    buf_json_str(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void put_attrs(struct buf *b, const struct trace_attr *a, size_t n)
+{
+    buf_puts(b, "[");
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
+        put_str(b, a[i].key);
+        switch (a[i].type) {
+        case TRACE_ATTR_STRING:
+            buf_puts(b, ",\"value\":{\"stringValue\":");
+            put_str(b, a[i].s);
+            buf_puts(b, "}}");
+            break;
+        case TRACE_ATTR_INT:
+            buf_puts(b, ",\"value\":{");
+            put_i64_string(b, "\"intValue\":", a[i].i);
+            buf_puts(b, "}}");
+            break;
+        case TRACE_ATTR_BOOL:
+            buf_puts(b, a[i].b ? ",\"value\":{\"boolValue\":true}}"
+                               : ",\"value\":{\"boolValue\":false}}");
+            break;
+        }
+    }
+    buf_puts(b, "]");
+}
+
+static void put_span(struct buf *b, const struct trace_span *sp)
+{
+    put_id(b, "{\"traceId\":", sp->trace_id, TRACE_ID_BYTES);
+    put_id(b, ",\"spanId\":", sp->span_id, SPAN_ID_BYTES);
+    if (!all_zero(sp->parent_id, SPAN_ID_BYTES))
+        put_id(b, ",\"parentSpanId\":", sp->parent_id, SPAN_ID_BYTES);
+    buf_puts(b, ",\"name\":");
+    put_str(b, sp->name);
+    buf_put_field(b, ",\"kind\":", (int64_t)sp->kind);
+    put_i64_string(b, ",\"startTimeUnixNano\":", sp->start_ns);
+    put_i64_string(b, ",\"endTimeUnixNano\":", sp->end_ns);
+    buf_puts(b, ",\"attributes\":");
+    put_attrs(b, sp->attrs, sp->n_attrs);
+    if (sp->n_links) {
+        buf_puts(b, ",\"links\":[");
+        for (size_t i = 0; i < sp->n_links; i++) {
+            put_id(b, i ? ",{\"traceId\":" : "{\"traceId\":",
+                   sp->links[i].trace_id, TRACE_ID_BYTES);
+            put_id(b, ",\"spanId\":", sp->links[i].span_id, SPAN_ID_BYTES);
+            buf_puts(b, "}");
+        }
+        buf_puts(b, "]");
+    }
+    buf_put_field(b, ",\"status\":{\"code\":", (int64_t)sp->status);
+    if (sp->status_message) {
+        buf_puts(b, ",\"message\":");
+        put_str(b, sp->status_message);
+    }
+    buf_puts(b, "}}");
+}
+
+int trace_otlp_json(const struct trace_attr *resource, size_t n_resource,
+                    const char *scope, const char *version,
+                    const struct trace_span *spans, size_t n, struct buf *out)
+{
+    buf_puts(out, "{\"resourceSpans\":[{\"resource\":{\"attributes\":");
+    put_attrs(out, resource, n_resource);
+    buf_puts(out, "},\"scopeSpans\":[{\"scope\":{\"name\":");
+    put_str(out, scope);
+    buf_puts(out, ",\"version\":");
+    put_str(out, version);
+    buf_puts(out, "},\"spans\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_puts(out, ",");
+        put_span(out, &spans[i]);
+    }
+    buf_puts(out, "]}]}]}");
+    return buf_failed(out) ? -1 : 0;
+}
