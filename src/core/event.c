@@ -1148,14 +1148,16 @@ static int check_policy(struct ctx *c, const struct event *ev)
 {
     const char *list = c->lim->allowed_from[ev->kind];
     int maxp = c->lim->max_priority[ev->kind];
-    const char *key = event_kind_name(ev->kind);
+    const char *key;
     if (list && !allowed(list, ev->from)) {
+        key = event_kind_name(ev->kind); /* only for the error */
         push_name(c, "FromUserId");
         return fail(c, ZB_CODE_SENDER_POLICY,
                     "this sender may not send %s messages (%s.allowed_from)",
                     key, key);
     }
     if (maxp > 0 && ev->priority > maxp) {
+        key = event_kind_name(ev->kind);
         push_name(c, "Priority");
         return fail(c, ZB_CODE_PRIORITY_POLICY,
                     "%d is above %s.max_priority (%d)", ev->priority, key,

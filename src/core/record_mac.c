@@ -63,15 +63,13 @@ int record_mac_derive(struct record_mac_key *key, const char *secret,
     /* The secret keys one state, freed (and cleansed) at once. */
     EVP_MAC_CTX *from_secret =
         keyed((const unsigned char *)secret, strlen(secret));
-    key->set = false;
     key->ctx = NULL;
     if (hmac(from_secret, part, plen, 1, key->k) == 0)
         key->ctx = keyed(key->k, sizeof(key->k));
     EVP_MAC_CTX_free(from_secret);
-    key->set = key->ctx != NULL;
-    if (!key->set)
+    if (key->ctx == NULL)
         OPENSSL_cleanse(key->k, sizeof(key->k));
-    return key->set ? 0 : -1;
+    return key->ctx ? 0 : -1;
 }
 
 void record_mac_forget(struct record_mac_key *key)
@@ -79,7 +77,6 @@ void record_mac_forget(struct record_mac_key *key)
     OPENSSL_cleanse(key->k, sizeof(key->k));
     EVP_MAC_CTX_free(key->ctx); /* cleanses the keyed state */
     key->ctx = NULL;
-    key->set = false;
 }
 
 static int compute(const struct record_mac_key *key, const char *kind,
@@ -88,7 +85,7 @@ static int compute(const struct record_mac_key *key, const char *kind,
 {
     char head[64];
     int n = snprintf(head, sizeof(head), "v1\n%s\n%" PRId64 "\n", kind, ms);
-    if (!key->set || n < 0 || (size_t)n >= sizeof(head))
+    if (key->ctx == NULL || n < 0 || (size_t)n >= sizeof(head))
         return -1;
     const void *part[] = {head, value ? value : ""};
     const size_t plen[] = {(size_t)n, value ? len : 0};

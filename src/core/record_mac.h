@@ -30,8 +30,7 @@ struct evp_mac_ctx_st;
  * stays in use. */
 struct record_mac_key {
     unsigned char k[RECORD_MAC_KEY_LEN];
-    struct evp_mac_ctx_st *ctx;
-    bool set;
+    struct evp_mac_ctx_st *ctx; /* NULL: no key (not derived, forgotten) */
 };
 
 /* The key for app_id under secret (HMAC-SHA256 of a fixed label): the

@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct config cfg;
     static struct event_limits lim;
     static struct record_mac_key key;
-    if (!key.set) {
+    if (key.ctx == NULL) {
         config_init(&cfg);
         event_limits_from_config(&cfg, &lim);
         lim.allow_unknown_fields = true; /* the widest input */
