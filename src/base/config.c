@@ -130,6 +130,23 @@ static const struct setting settings[] = {
      F(breaker_probe_ms), "first wait before a probe while open"},
     {"breaker.probe_max_ms", S_INT, "30000", 10, 3600000, NULL, 0,
      F(breaker_probe_max_ms), "longest wait between probes"},
+    {"recovery.scan", S_ENUM, "true", 0, 0, "false|true", 0, F(recovery_scan),
+     "on assignment, read the reply and DLQ topics from the partition's "
+     "last commit and skip the records that already have an outcome there "
+     "(this bridge's own, zim.record.claim): a crash or a lost assignment "
+     "then sends again only what was in flight"},
+    {"recovery.margin_ms", S_INT, "2000", 0, 3600000, NULL, 0,
+     F(recovery_margin_ms),
+     "how far before the commit's time the scan starts, for clock steps "
+     "and topics with LogAppendTime"},
+    {"recovery.max_records", S_INT, "2000000", 1, 100000000, NULL, 0,
+     F(recovery_max_records),
+     "most records one scan reads; past it, what was found is used and "
+     "the rest may be sent again (logged)"},
+    {"recovery.timeout_ms", S_INT, "20000", 100, 600000, NULL, 0,
+     F(recovery_timeout_ms),
+     "longest one scan may take (the partitions wait for it); past it, "
+     "what was found is used and the rest may be sent again (logged)"},
     {"shutdown.drain_ms", S_INT, "10000", 0, 600000, NULL, 0, F(drain_ms),
      "how long in-flight calls may finish on SIGTERM or a rebalance"},
     {"log.level", S_ENUM, "info", 0, 0, "error|warn|info|debug", 0,

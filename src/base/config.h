@@ -49,6 +49,11 @@ struct config {
     int64_t retry_base_ms;
     int64_t retry_max_ms;
     int64_t retry_max_elapsed_ms;
+    /* recovery.*: the ledger read on assignment (bridge/ledger.h) */
+    int64_t recovery_scan; /* 0 false, 1 true */
+    int64_t recovery_margin_ms;
+    int64_t recovery_max_records;
+    int64_t recovery_timeout_ms;
     /* the rest */
     int64_t drain_ms;
     int64_t log_level;  /* enum log_level */

@@ -27,6 +27,7 @@
 #include "dlq.h"
 #include "fault.h"
 #include "history.h"
+#include "ledger.h"
 #include "log.h"
 #include "pack.h"
 #include "rng.h"
@@ -67,7 +68,9 @@ struct service {
     int64_t last_poll_ms;
     struct job_pool jobs;      /* freed jobs, kept for reuse */
     struct rotate rotate;      /* secret files watched */
-    struct record_mac_key mac; /* signs broadcast replies (dlq_stamp) */
+    struct record_mac_key mac; /* signs broadcast replies (dlq_stamp) and
+                                  every outcome's claim */
+    const char *group;         /* kafka.group.id, in the claims */
     /* Out of memory (style: a record is never skipped for it): a polled
      * record not yet tracked, or a tracked job not yet scheduled, offered
      * again each turn. While one is held no record is taken after it. */
@@ -105,6 +108,29 @@ static bool cut_if_too_large(struct job_record *r, rd_kafka_resp_err_t e)
     return true;
 }
 
+/* Adds zim.record.claim: which input record this outcome is for, as the
+ * ledger reads it back after a crash (ledger.h). 0 or -1. */
+static int claim(struct service *s, rd_kafka_headers_t *h,
+                 const struct job_record *r, int64_t wall_ms)
+{
+    const struct job *j = r->job;
+    const char *topic = rd_kafka_topic_name(j->rkm->rkt);
+    struct record_claim c = {.ms = wall_ms,
+                             .failed = j->failure != FAILURE_NONE,
+                             .partition = j->rkm->partition,
+                             .offset = j->rkm->offset,
+                             .topic = topic,
+                             .topic_len = strlen(topic)};
+    char v[RECORD_CLAIM_MAX];
+    rd_kafka_header_remove(h, RECORD_CLAIM_HEADER); /* copied: not ours */
+    return record_claim_sign(&s->mac, s->group, dlq_mac_kind(r->topic), &c,
+                             v) == 0 &&
+                   rd_kafka_header_add(h, RECORD_CLAIM_HEADER, -1, v, -1) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR
+               ? 0
+               : -1;
+}
+
 static void produce(struct service *s, struct job_record *r, int64_t now)
 {
     struct job *j = r->job;
@@ -113,17 +139,21 @@ static void produce(struct service *s, struct job_record *r, int64_t now)
      * the broadcast history trusts (history.h). Signing every record cost
      * 12 % more instructions per event (scripts/bench instructions). */
     bool sign = r->topic == TOPIC_REPLY && action_of(j->kind)->daily;
-    rd_kafka_headers_t *h = r->hdrs ? rd_kafka_headers_copy(r->hdrs)
-                            : sign  ? rd_kafka_headers_new(1)
-                                    : NULL;
+    rd_kafka_headers_t *h =
+        r->hdrs ? rd_kafka_headers_copy(r->hdrs) : rd_kafka_headers_new(2);
+    int64_t wall = clock_wall_ms();
     r->retry_at_ms = 0;
     /* A record that cannot be stamped still goes out (its outcome must
-     * not be lost); only the broadcast history will not count it. */
-    if (sign && h &&
-        dlq_stamp(h, &s->mac, r->topic, clock_wall_ms(), &r->value) == -1)
+     * not be lost); only the broadcast history or the ledger will not
+     * count it. */
+    if (sign && h && dlq_stamp(h, &s->mac, r->topic, wall, &r->value) == -1)
         log_error("the %s record of offset=%" PRId64 " could not be signed "
                   "(zim.record.mac)",
                   dlq_mac_kind(r->topic), j->rkm->offset);
+    if (h && claim(s, h, r, wall) == -1)
+        log_error("the %s record of offset=%" PRId64 " could not be signed "
+                  "(%s): a crash may send its event again",
+                  dlq_mac_kind(r->topic), j->rkm->offset, RECORD_CLAIM_HEADER);
     rd_kafka_resp_err_t e = kafka_out_produce(
         s->ko, s->cfg->topic[r->topic], j->rkm->key, j->rkm->key_len,
         r->value.data, r->value.len, h, r, err, sizeof(err));
@@ -395,6 +425,15 @@ static void take_finished(struct service *s, int64_t now);
  * hand-over covers them and their next owner does not send them again.
  * Nothing new is sent meanwhile; at most shutdown.drain_ms. What is left
  * then is redone by the next owner, as after a crash. */
+/* Newly assigned partitions: the ledger names what finished above their
+ * commits before any of their records is sent. */
+static void on_assigned(void *opaque, struct kafka_in *ki,
+                        const struct kafka_in_recovery *parts, size_t n)
+{
+    struct service *s = opaque;
+    ledger_recover(s->cfg, &s->mac, ki, parts, n, s->m, NULL);
+}
+
 static void on_revoking(void *opaque)
 {
     struct service *s = opaque;
@@ -721,6 +760,7 @@ static int service_start_clients(struct service *s, char *err, size_t n)
         (s->ki = kafka_in_new(cfg, s->wake[1], on_revoking, on_revoke, s, err,
                               n)) == NULL)
         return -1;
+    kafka_in_set_recover(s->ki, on_assigned);
     if ((s->tx = sender_new(cfg, s->sched, s->ki, s->m, &s->flow, &hooks)) ==
         NULL) {
         snprintf(err, n, "out of memory");
@@ -780,6 +820,9 @@ int service_run(struct config *cfg, volatile sig_atomic_t *stop)
         goto oom;
     if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
         goto oom;
+    s.group = config_kafka_get(cfg, "group.id");
+    if (s.group == NULL)
+        s.group = "";
     if (record_mac_derive(&s.mac, cfg->secret, cfg->app_id) == -1) {
         log_error("start-up failed: the record MAC key (OpenSSL HMAC)");
         goto out;

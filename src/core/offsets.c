@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define META_PREFIX "zb1:"
+#define META_V1 "zb1:" /* runs only: written before the ledger (issue 25) */
+#define META_V2 "zb2:" /* "zb2:<ms>" and ":<runs>" when some finished */
 
 struct offsets_slot {
     int64_t off;
+    int64_t ms;    /* when it was tracked (wall clock) */
     uint64_t gen;  /* done_gen when it was done */
     bool done;     /* its outcome is in Kafka */
     bool sent;     /* sent to ZIM at least once */
@@ -33,7 +35,7 @@ static struct offsets_slot *at(const struct offsets *o, size_t i)
     return &o->ring[(o->head + i) % o->cap];
 }
 
-int offsets_track(struct offsets *o, int64_t off)
+int offsets_track(struct offsets *o, int64_t off, int64_t now_ms)
 {
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
@@ -47,7 +49,7 @@ int offsets_track(struct offsets *o, int64_t off)
         o->cap = cap;
         o->head = 0;
     }
-    *at(o, o->n) = (struct offsets_slot){.off = off};
+    *at(o, o->n) = (struct offsets_slot){.off = off, .ms = now_ms};
     o->n++;
     return 0;
 }
@@ -93,12 +95,13 @@ bool offsets_done(struct offsets *o, int64_t off)
     return true;
 }
 
-/* Appends ",a,b" (or "a,b" first) when it fits in max. */
-static bool put_pair(struct offsets_commit *c, size_t max, int64_t a, int64_t b)
+/* Appends ",a,b" (or ":a,b" first) when it fits in max. */
+static bool put_pair(struct offsets_commit *c, size_t max, size_t head,
+                     int64_t a, int64_t b)
 {
     char tmp[48];
     int n = snprintf(tmp, sizeof(tmp), "%s%" PRId64 ",%" PRId64,
-                     c->meta_len > strlen(META_PREFIX) ? "," : "", a, b);
+                     c->meta_len > head ? "," : ":", a, b);
     if (n < 0 || c->meta_len + (size_t)n > max)
         return false;
     memcpy(c->meta + c->meta_len, tmp, (size_t)n + 1);
@@ -106,7 +109,7 @@ static bool put_pair(struct offsets_commit *c, size_t max, int64_t a, int64_t b)
     return true;
 }
 
-void offsets_commit_point(const struct offsets *o, size_t max,
+void offsets_commit_point(const struct offsets *o, size_t max, int64_t now_ms,
                           struct offsets_commit *c)
 {
     if (max > OFFSETS_META_MAX)
@@ -115,9 +118,19 @@ void offsets_commit_point(const struct offsets *o, size_t max,
     c->meta_len = 0;
     c->meta[0] = '\0';
     if (o->n == 0) {
-        c->offset = c->covered = -1;
+        c->offset = c->covered = c->since_ms = -1;
         return;
     }
+    /* Every outcome of an offset at or above the commit was written after
+     * the oldest of them was polled, or from now on when all are done. */
+    c->since_ms = o->ndone == o->n ? now_ms : at(o, o->ndone)->ms;
+    int head = snprintf(c->meta, max + 1, META_V2 "%" PRId64,
+                        c->since_ms < 0 ? 0 : c->since_ms);
+    if (head < 0 || (size_t)head > max) { /* no room for the time: none */
+        head = 0;
+        c->meta[0] = '\0';
+    }
+    c->meta_len = (size_t)head;
     if (o->ndone == o->n) { /* all done: nothing above the offset */
         c->offset = at(o, o->n - 1)->off + 1;
         c->covered = c->offset - 1;
@@ -125,8 +138,8 @@ void offsets_commit_point(const struct offsets *o, size_t max,
     }
     c->offset = at(o, o->ndone)->off;
     c->covered = c->offset - 1;
-    memcpy(c->meta, META_PREFIX, sizeof(META_PREFIX));
-    c->meta_len = strlen(META_PREFIX);
+    if (head == 0)
+        return;
     /* Runs in offset space: offsets never delivered (compacted, markers)
      * count as not done, which is safe. A run of done offsets is put when
      * it ends, with the gap before it; what does not fit is left out. */
@@ -135,8 +148,8 @@ void offsets_commit_point(const struct offsets *o, size_t max,
         const struct offsets_slot *s = at(o, i);
         if (s->off > pos || !s->done) {
             if (run > 0) {
-                if (!put_pair(c, max, gap, run))
-                    goto full;
+                if (!put_pair(c, max, (size_t)head, gap, run))
+                    return;
                 c->covered = pos - 1;
                 gap = run = 0;
             }
@@ -148,13 +161,8 @@ void offsets_commit_point(const struct offsets *o, size_t max,
             run = 1;
         pos = s->off + 1;
     }
-    if (run > 0 && put_pair(c, max, gap, run))
+    if (run > 0 && put_pair(c, max, (size_t)head, gap, run))
         c->covered = pos - 1;
-full:
-    if (c->meta_len == strlen(META_PREFIX)) { /* nothing finished above */
-        c->meta_len = 0;
-        c->meta[0] = '\0';
-    }
 }
 
 int64_t offsets_committed(struct offsets *o, const struct offsets_commit *c)
@@ -178,24 +186,43 @@ int64_t offsets_committed(struct offsets *o, const struct offsets_commit *c)
     return shrink;
 }
 
+/* Reads up to 18 digits at meta[*i]; -1 when there are none. */
+static int64_t digits(const char *meta, size_t len, size_t *i)
+{
+    int64_t v = 0;
+    size_t start = *i;
+    while (*i < len && meta[*i] >= '0' && meta[*i] <= '9' && *i - start < 18)
+        v = v * 10 + (meta[(*i)++] - '0');
+    return *i == start ? -1 : v;
+}
+
 int offsets_skip_decode(struct offsets_skip *s, int64_t base, const char *meta,
                         size_t len)
 {
-    *s = (struct offsets_skip){.base = base};
-    size_t pl = strlen(META_PREFIX);
-    if (meta == NULL || len <= pl || len > OFFSETS_META_MAX ||
-        memcmp(meta, META_PREFIX, pl) != 0)
+    *s = (struct offsets_skip){.base = base, .since_ms = -1};
+    size_t pl = strlen(META_V1), i = pl;
+    if (meta == NULL || len <= pl || len > OFFSETS_META_MAX)
         return 0;
+    if (memcmp(meta, META_V2, pl) == 0) {
+        int64_t ms = digits(meta, len, &i);
+        if (ms < 0 || (i < len && meta[i] != ':') || i + 1 == len)
+            return 0; /* damaged: no time, nothing to skip */
+        s->since_ms = ms;
+        if (i == len)
+            return 0; /* nothing finished above */
+        i++;
+    } else if (memcmp(meta, META_V1, pl) != 0) {
+        return 0;
+    }
+    int64_t since = s->since_ms;
     if ((s->runs = malloc((len / 2 + 1) * sizeof(*s->runs))) == NULL)
         return -1;
     int64_t total = 0;
-    for (size_t i = pl; i < len;) {
-        int64_t v = 0;
+    while (i < len) {
         size_t start = i;
-        while (i < len && meta[i] >= '0' && meta[i] <= '9' && i - start < 12)
-            v = v * 10 + (meta[i++] - '0');
+        int64_t v = digits(meta, len, &i);
         bool last = i == len;
-        if (i == start || (!last && meta[i] != ',') || v == 0 ||
+        if (v <= 0 || i - start > 12 || (!last && meta[i] != ',') ||
             (total += v) > ((int64_t)1 << 40))
             goto damaged; /* not ours: skip nothing */
         s->runs[s->n++] = v;
@@ -208,6 +235,7 @@ int offsets_skip_decode(struct offsets_skip *s, int64_t base, const char *meta,
 damaged:
     offsets_skip_free(s);
     s->base = base;
+    s->since_ms = since;
     return 0;
 }
 
@@ -233,7 +261,7 @@ int64_t offsets_skip_last(const struct offsets_skip *s)
 void offsets_skip_free(struct offsets_skip *s)
 {
     free(s->runs);
-    *s = (struct offsets_skip){0};
+    *s = (struct offsets_skip){.since_ms = -1};
 }
 
 void offsets_limit_init(struct offsets_limit *l, int64_t floor, int64_t cap,

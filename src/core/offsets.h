@@ -40,9 +40,9 @@ struct offsets {
 
 void offsets_init(struct offsets *o);
 void offsets_free(struct offsets *o);
-/* Starts tracking off, which must be above every offset tracked. 0 or -1
- * (no memory). */
-int offsets_track(struct offsets *o, int64_t off);
+/* Starts tracking off, which must be above every offset tracked, polled
+ * at now_ms (wall clock). 0 or -1 (no memory). */
+int offsets_track(struct offsets *o, int64_t off, int64_t now_ms);
 /* Marks off sent to ZIM. True the first time (the window grew by one);
  * false if it was sent before or is not tracked. */
 bool offsets_sent(struct offsets *o, int64_t off);
@@ -54,19 +54,25 @@ bool offsets_holds_commit(const struct offsets *o, int64_t off);
 bool offsets_done(struct offsets *o, int64_t off);
 
 /* A commit to make: the offset (the lowest not done; the last done + 1
- * when all are; -1 with nothing tracked) and the finished offsets above
- * it as metadata ("zb1:" and alternating runs of offsets not done and
- * done, e.g. "zb1:2,3" for base+2..base+4 done), cut to fit max bytes:
- * offsets above `covered` are left out, never an offset that did not
- * finish put in. */
+ * when all are; -1 with nothing tracked) and, as metadata, a time and the
+ * finished offsets above it: "zb2:<ms>", then ":" and alternating runs of
+ * offsets not done and done when some are ("zb2:<ms>:2,3" for
+ * base+2..base+4 done), cut to fit max bytes: offsets above `covered` are
+ * left out, never an offset that did not finish put in.
+ *
+ * The time (since_ms) is when the lowest offset not done was tracked, or
+ * now_ms when all are done: every outcome record of an offset at or above
+ * the commit was written at or after it, so the next owner reads the
+ * reply and DLQ topics from there (the ledger, bridge/ledger.h). */
 struct offsets_commit {
     int64_t offset;
-    int64_t covered; /* the highest offset the metadata speaks for */
-    uint64_t gen;    /* done_gen when it was made */
+    int64_t covered;  /* the highest offset the metadata speaks for */
+    int64_t since_ms; /* -1 with nothing tracked */
+    uint64_t gen;     /* done_gen when it was made */
     char meta[OFFSETS_META_MAX + 1];
     size_t meta_len;
 };
-void offsets_commit_point(const struct offsets *o, size_t max,
+void offsets_commit_point(const struct offsets *o, size_t max, int64_t now_ms,
                           struct offsets_commit *c);
 /* The commit c succeeded: forgets the offsets below it and counts as
  * recorded the done ones it names. Returns by how much the window shrank
@@ -75,13 +81,15 @@ int64_t offsets_committed(struct offsets *o, const struct offsets_commit *c);
 
 /* Finished offsets read back from a commit's metadata. */
 struct offsets_skip {
-    int64_t base;  /* the committed offset the metadata was written with */
-    int64_t *runs; /* alternating runs: not done, done, not done, ... */
+    int64_t base;     /* the committed offset the metadata was written with */
+    int64_t since_ms; /* the commit's time, -1: none ("zb1:", damaged) */
+    int64_t *runs;    /* alternating runs: not done, done, not done, ... */
     size_t n;
 };
-/* Decodes meta written with committed offset base. Anything else (no
- * metadata, another writer's, damaged) decodes to nothing to skip. 0, or
- * -1 (no memory). Free with offsets_skip_free(). */
+/* Decodes meta written with committed offset base ("zb2:" or the older
+ * "zb1:" with runs only). Anything else (no metadata, another writer's,
+ * damaged) decodes to nothing to skip. 0, or -1 (no memory). Free with
+ * offsets_skip_free(). */
 int offsets_skip_decode(struct offsets_skip *s, int64_t base, const char *meta,
                         size_t len);
 bool offsets_skip_has(const struct offsets_skip *s, int64_t off);

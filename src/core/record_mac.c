@@ -162,3 +162,99 @@ bool record_mac_verify(const struct record_mac_key *key, const char *kind,
     }
     return true;
 }
+
+/* ---- claims ---- */
+
+#define CLAIM_MAC_LEN 16  /* bytes of the HMAC kept */
+#define TOPIC_MAX     249 /* Kafka's limit on a topic's name */
+
+static int claim_mac(const struct record_mac_key *key, const char *group,
+                     const char *kind, const struct record_claim *c,
+                     unsigned char out[MAC_LEN])
+{
+    char head[128];
+    int n =
+        snprintf(head, sizeof(head),
+                 "claim v1\n%s\n%" PRId64 "\n%c\n%" PRId32 "\n%" PRId64 "\n",
+                 kind, c->ms, c->failed ? 'f' : 'o', c->partition, c->offset);
+    if (key->ctx == NULL || n < 0 || (size_t)n >= sizeof(head))
+        return -1;
+    /* The group's length first: group and topic cannot trade bytes. */
+    char glen[24];
+    int g = snprintf(glen, sizeof(glen), "%zu\n", strlen(group));
+    const void *part[] = {head, glen, group, c->topic};
+    const size_t plen[] = {(size_t)n, (size_t)g, strlen(group), c->topic_len};
+    return hmac(key->ctx, part, plen, 4, out);
+}
+
+int record_claim_sign(const struct record_mac_key *key, const char *group,
+                      const char *kind, const struct record_claim *c, char *out)
+{
+    unsigned char mac[MAC_LEN];
+    if (c->ms < 0 || c->partition < 0 || c->offset < 0 || c->topic_len == 0 ||
+        c->topic_len > TOPIC_MAX || memchr(c->topic, ' ', c->topic_len) ||
+        claim_mac(key, group, kind, c, mac) == -1)
+        return -1;
+    int n = snprintf(out, RECORD_CLAIM_MAX,
+                     "v1 %" PRId64 " %c %" PRId32 " %" PRId64 " ", c->ms,
+                     c->failed ? 'f' : 'o', c->partition, c->offset);
+    for (int i = 0; i < CLAIM_MAC_LEN; i++) {
+        out[n++] = hexdig[mac[i] >> 4];
+        out[n++] = hexdig[mac[i] & 15];
+    }
+    out[n++] = ' ';
+    memcpy(out + n, c->topic, c->topic_len);
+    out[n + (int)c->topic_len] = '\0';
+    return 0;
+}
+
+/* A decimal of 1 to 18 digits at h[*i], then a space. -1 if not. */
+static int64_t field(const char *h, size_t n, size_t *i)
+{
+    int64_t v = 0;
+    size_t start = *i;
+    while (*i < n && h[*i] >= '0' && h[*i] <= '9' && *i - start < 18)
+        v = v * 10 + (h[(*i)++] - '0');
+    if (*i == start || *i >= n || h[*i] != ' ')
+        return -1;
+    (*i)++;
+    return v;
+}
+
+bool record_claim_verify(const struct record_mac_key *key, const char *group,
+                         const char *kind, const void *hdr, size_t len,
+                         struct record_claim *c)
+{
+    const char *h = hdr;
+    unsigned char got[CLAIM_MAC_LEN], want[MAC_LEN];
+    struct record_claim v = {0};
+    size_t i = 3;
+    if (h == NULL || len < 3 || len > RECORD_CLAIM_MAX ||
+        memcmp(h, "v1 ", 3) != 0 || (v.ms = field(h, len, &i)) < 0 ||
+        i + 2 > len || (h[i] != 'o' && h[i] != 'f') || h[i + 1] != ' ')
+        return false;
+    v.failed = h[i] == 'f';
+    i += 2;
+    int64_t part = field(h, len, &i);
+    if (part < 0 || part > INT32_MAX || (v.offset = field(h, len, &i)) < 0 ||
+        len - i < 2 * CLAIM_MAC_LEN + 2)
+        return false;
+    v.partition = (int32_t)part;
+    for (int k = 0; k < CLAIM_MAC_LEN; k++, i += 2) {
+        int hi = unhex(h[i]), lo = unhex(h[i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        got[k] = (unsigned char)(hi << 4 | lo);
+    }
+    if (h[i++] != ' ')
+        return false;
+    v.topic = h + i;
+    v.topic_len = len - i;
+    if (v.topic_len == 0 || v.topic_len > TOPIC_MAX ||
+        memchr(v.topic, ' ', v.topic_len) ||
+        claim_mac(key, group, kind, &v, want) == -1 ||
+        CRYPTO_memcmp(got, want, CLAIM_MAC_LEN) != 0)
+        return false;
+    *c = v;
+    return true;
+}

@@ -50,4 +50,39 @@ bool record_mac_verify(const struct record_mac_key *key, const char *kind,
                        const void *hdr, size_t hdr_len, const void *value,
                        size_t len, int64_t *ms, uint64_t *mac64);
 
+/* ---- the claim: which input record an outcome record is for ----
+ *
+ * Every reply and DLQ record carries zim.record.claim =
+ * "v1 <ms> <o|f> <partition> <offset> <32 hex> <topic>": the input
+ * record (topic, partition, offset) it is the outcome of, whether that
+ * outcome is a failure ('f': a DLQ record goes with the reply), and when
+ * it was written. The MAC (HMAC-SHA256 cut to 128 bits) covers those,
+ * the record's kind and the consumer group, not the value: it costs the
+ * same for any record, and it says all the ledger needs (a crash then
+ * sends again only what had no outcome in Kafka). A copy of a genuine
+ * claim on another record only repeats a true claim. */
+#define RECORD_CLAIM_HEADER "zim.record.claim"
+/* "v1 " + 19 + " f " + 10 + " " + 19 + " " + 32 + " " + topic (249) */
+#define RECORD_CLAIM_MAX 352
+
+struct record_claim {
+    int64_t ms;
+    bool failed;
+    int32_t partition;
+    int64_t offset;
+    const char *topic; /* not NUL-terminated when verified: topic_len */
+    size_t topic_len;
+};
+
+/* The header value for c, for a record of kind written for group, in out
+ * (RECORD_CLAIM_MAX). 0 or -1 (no key, a topic too long). */
+int record_claim_sign(const struct record_mac_key *key, const char *group,
+                      const char *kind, const struct record_claim *c,
+                      char *out);
+/* Whether hdr (len bytes) is a valid claim for kind and group; then c is
+ * filled, its topic pointing into hdr. */
+bool record_claim_verify(const struct record_mac_key *key, const char *group,
+                         const char *kind, const void *hdr, size_t len,
+                         struct record_claim *c);
+
 #endif

@@ -23,7 +23,10 @@ struct ptrack {
     int32_t partition;
     uint64_t gen;
     struct offsets offs;
-    struct offsets_skip skip;      /* finished before we were assigned it */
+    struct offsets_skip skip; /* finished before we were assigned it */
+    int64_t *found; /* the same, from the ledger: sorted once recovered */
+    size_t n_found, cap_found;
+    bool fresh; /* assigned in this rebalance, not yet recovered */
     struct offsets_commit pending; /* the commit in flight, if in_commit */
     int64_t committed;             /* the last offset committed, -1: none yet */
     bool dirty; /* its commit point moved since the last commit */
@@ -43,6 +46,7 @@ struct kafka_in {
     int fatal;
     kafka_in_drain_fn drain;
     kafka_in_revoke_fn revoke;
+    kafka_in_recover_fn recover;
     void *opaque;
     rd_kafka_queue_t *cq; /* commit results */
     bool committing;      /* one commit in flight at a time */
@@ -73,6 +77,7 @@ static void ptrack_free(struct kafka_in *ki, struct ptrack *p)
     ki->window -= p->offs.window;
     offsets_free(&p->offs);
     offsets_skip_free(&p->skip);
+    free(p->found);
     free(p);
 }
 
@@ -124,6 +129,70 @@ static void read_finished(struct kafka_in *ki,
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+static int cmp_off(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Asks the ledger which records of the newly assigned partitions have an
+ * outcome in Kafka already (kafka_in_recover_fn), before any is sent. */
+static void recover(struct kafka_in *ki)
+{
+    size_t n = 0;
+    for (struct ptrack *p = ki->parts; p; p = p->next)
+        n += p->fresh;
+    struct kafka_in_recovery *r = n ? calloc(n, sizeof(*r)) : NULL;
+    size_t k = 0;
+    for (struct ptrack *p = ki->parts; r && p; p = p->next)
+        if (p->fresh)
+            r[k++] = (struct kafka_in_recovery){.topic = p->topic,
+                                                .partition = p->partition,
+                                                .committed = p->committed,
+                                                .since_ms = p->skip.since_ms};
+    if (k && ki->recover)
+        ki->recover(ki->opaque, ki, r, k);
+    else if (n && r == NULL)
+        log_warnx("no memory to read the ledger: records of %zu newly "
+                  "assigned partitions above their commits may be sent again",
+                  n);
+    free(r);
+    for (struct ptrack *p = ki->parts; p; p = p->next) {
+        p->fresh = false;
+        if (p->n_found < 2)
+            continue;
+        qsort(p->found, p->n_found, sizeof(*p->found), cmp_off);
+        size_t u = 1;
+        for (size_t i = 1; i < p->n_found; i++)
+            if (p->found[i] != p->found[u - 1])
+                p->found[u++] = p->found[i];
+        p->n_found = u;
+    }
+}
+
+void kafka_in_finished(struct kafka_in *ki, int topic, int32_t partition,
+                       int64_t offset)
+{
+    struct ptrack *p = find(ki, topic, partition);
+    if (p == NULL || !p->fresh || offset < p->committed ||
+        offsets_skip_has(&p->skip, offset))
+        return;
+    if (p->n_found == p->cap_found) {
+        size_t cap = p->cap_found ? p->cap_found * 2 : 256;
+        int64_t *f = realloc(p->found, cap * sizeof(*f));
+        if (f == NULL)
+            return; /* not skipped: only sent again */
+        p->found = f;
+        p->cap_found = cap;
+    }
+    p->found[p->n_found++] = offset;
+}
+
+void kafka_in_set_recover(struct kafka_in *ki, kafka_in_recover_fn fn)
+{
+    ki->recover = fn;
+}
+
 static void on_assign(struct kafka_in *ki,
                       rd_kafka_topic_partition_list_t *parts, bool coop)
 {
@@ -138,12 +207,14 @@ static void on_assign(struct kafka_in *ki,
         p->partition = parts->elems[i].partition;
         p->gen = ++ki->gen;
         p->committed = -1;
+        p->fresh = true;
         offsets_init(&p->offs);
         p->next = ki->parts;
         ki->parts = p;
         ki->n_parts++;
     }
     read_finished(ki, parts);
+    recover(ki);
     rd_kafka_error_t *err = NULL;
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (coop)
@@ -328,20 +399,38 @@ void kafka_in_destroy(struct kafka_in *ki)
     free(ki);
 }
 
+/* Whether off is in the ledger's finds (sorted); they are forgotten once
+ * the partition is past them all. */
+static bool found_has(struct ptrack *p, int64_t off)
+{
+    if (p->n_found == 0)
+        return false;
+    if (off > p->found[p->n_found - 1]) {
+        free(p->found);
+        p->found = NULL;
+        p->n_found = p->cap_found = 0;
+        return false;
+    }
+    return bsearch(&off, p->found, p->n_found, sizeof(off), cmp_off) != NULL;
+}
+
 /* True if rkm finished before this member was assigned its partition
- * (named in the commit's metadata): it is tracked as done at once. */
+ * (named in the commit's metadata, or found in the ledger): it is
+ * tracked as done at once. */
 static bool finished_before(struct kafka_in *ki, const rd_kafka_message_t *rkm)
 {
     int role = kafka_in_topic_role(ki, rkm);
     struct ptrack *p = role < 0 ? NULL : find(ki, role, rkm->partition);
-    if (p == NULL || p->skip.n == 0)
+    if (p == NULL || (p->skip.n == 0 && p->n_found == 0))
         return false;
-    if (rkm->offset > offsets_skip_last(&p->skip)) {
+    bool skip = false;
+    if (p->skip.n && rkm->offset > offsets_skip_last(&p->skip))
         offsets_skip_free(&p->skip); /* past them all */
+    else if (p->skip.n)
+        skip = offsets_skip_has(&p->skip, rkm->offset);
+    if (!found_has(p, rkm->offset) && !skip)
         return false;
-    }
-    if (!offsets_skip_has(&p->skip, rkm->offset) ||
-        offsets_track(&p->offs, rkm->offset) == -1)
+    if (offsets_track(&p->offs, rkm->offset, clock_wall_ms()) == -1)
         return false;
     if (offsets_done(&p->offs, rkm->offset))
         p->dirty = ki->dirty = true;
@@ -392,7 +481,8 @@ int kafka_in_track(struct kafka_in *ki, const rd_kafka_message_t *rkm,
     struct ptrack *p = role < 0 ? NULL : find(ki, role, rkm->partition);
     if (p == NULL)
         return KAFKA_IN_NOT_OURS;
-    if (fault_fail(FAULT_TRACK) || offsets_track(&p->offs, rkm->offset) == -1)
+    if (fault_fail(FAULT_TRACK) ||
+        offsets_track(&p->offs, rkm->offset, clock_wall_ms()) == -1)
         return KAFKA_IN_NO_MEMORY;
     *t = (struct kafka_in_ticket){.topic = role,
                                   .partition = rkm->partition,
@@ -496,7 +586,8 @@ static rd_kafka_topic_partition_list_t *commit_list(struct kafka_in *ki)
     for (struct ptrack *p = ki->parts; p; p = p->next) {
         if (!p->dirty)
             continue;
-        offsets_commit_point(&p->offs, OFFSETS_META_MAX, &p->pending);
+        offsets_commit_point(&p->offs, OFFSETS_META_MAX, clock_wall_ms(),
+                             &p->pending);
         p->dirty = false;
         if (p->pending.offset < 0)
             continue;

@@ -43,18 +43,44 @@ typedef void (*kafka_in_revoke_fn)(void *opaque, int topic, int32_t partition);
  * consumer. */
 typedef void (*kafka_in_drain_fn)(void *opaque);
 
+/* A newly assigned partition, for the ledger: its outcome records since
+ * its last commit may be in the reply and DLQ topics. */
+struct kafka_in_recovery {
+    int topic; /* enum topic_role */
+    int32_t partition;
+    int64_t committed; /* -1: no commit (then nothing to recover) */
+    int64_t since_ms;  /* the commit's time (offsets.h), -1: none known */
+};
+
+/* Told, on assignment and before any record of them is polled, about the
+ * newly assigned partitions: it may name, with kafka_in_finished(), the
+ * records above their commits whose outcome is in Kafka already. Those
+ * are skipped as finished. It runs inside the rebalance: it must not poll
+ * the consumer. */
+typedef void (*kafka_in_recover_fn)(void *opaque, struct kafka_in *ki,
+                                    const struct kafka_in_recovery *parts,
+                                    size_t n);
+
 struct kafka_in *kafka_in_new(const struct config *cfg, int wake_fd,
                               kafka_in_drain_fn drain,
                               kafka_in_revoke_fn revoke, void *opaque,
                               char *err, size_t errlen);
 void kafka_in_destroy(struct kafka_in *ki); /* NULL: no-op; no close */
 
+/* Sets the ledger's callback (before the first poll). */
+void kafka_in_set_recover(struct kafka_in *ki, kafka_in_recover_fn fn);
+/* Inside kafka_in_recover_fn only: the record at offset of the partition
+ * has an outcome in Kafka (offsets below the commit are ignored). */
+void kafka_in_finished(struct kafka_in *ki, int topic, int32_t partition,
+                       int64_t offset);
+
 /* The next record, or NULL. Never waits. Errors are logged and skipped;
  * a fatal consumer error sets kafka_in_fatal(). Records that finished
  * before this member got their partition are skipped (and counted). The
  * caller owns rkm. */
 rd_kafka_message_t *kafka_in_poll(struct kafka_in *ki);
-/* Records skipped so far as finished before assignment. */
+/* Records skipped so far as finished before assignment (named by the
+ * commit's metadata or found in the ledger). */
 int64_t kafka_in_skipped(const struct kafka_in *ki);
 /* Starts tracking rkm's offset. 0, KAFKA_IN_NOT_OURS (its partition is
  * not assigned: drop it, its owner gets it) or KAFKA_IN_NO_MEMORY (try

@@ -66,6 +66,7 @@ struct metrics {
     _Atomic int sign_failing;
     _Atomic uint64_t sign_failures;
     _Atomic uint64_t memory_stalls;
+    _Atomic uint64_t recovered; /* records the ledger found finished */
     pthread_mutex_t lag_mu;
     struct lag lags[MAX_LAGS], next[MAX_LAGS];
     size_t n_lags, n_next;
@@ -200,6 +201,11 @@ void metrics_sign_failed(struct metrics *m, bool failing)
 void metrics_memory_stall(struct metrics *m)
 {
     atomic_fetch_add(&m->memory_stalls, 1);
+}
+
+void metrics_recovered(struct metrics *m, uint64_t n)
+{
+    atomic_fetch_add(&m->recovered, n);
 }
 
 void metrics_insecure_transport(struct metrics *m)
@@ -349,16 +355,8 @@ static void render_packing(struct buf *b, struct metrics *m)
            atomic_load(&m->calls_saved));
 }
 
-int metrics_render(struct metrics *m, struct buf *b)
+static void render_outcomes(struct buf *b, struct metrics *m)
 {
-    head(b, "zimbridge_build_info", "gauge", "Build information.");
-    buf_printf(b, "zimbridge_build_info{version=\"%s\"} 1\n", ZB_VERSION);
-    head(b, "zimbridge_events_consumed_total", "counter",
-         "Records consumed from the input topics.");
-    for (int k = 0; k < KINDS; k++)
-        buf_printf(
-            b, "zimbridge_events_consumed_total{topic=\"%s\"} %" PRIu64 "\n",
-            m->topics[k], atomic_load(&m->consumed[k]));
     head(b, "zimbridge_outcomes_total", "counter",
          "Outcomes by action, status and ZIM or project code.");
     size_t n = atomic_load(&m->n_outcomes);
@@ -373,6 +371,19 @@ int metrics_render(struct metrics *m, struct buf *b)
                    event_kind_action((enum event_kind)r->kind),
                    statuses[r->status], code, atomic_load(&r->n));
     }
+}
+
+int metrics_render(struct metrics *m, struct buf *b)
+{
+    head(b, "zimbridge_build_info", "gauge", "Build information.");
+    buf_printf(b, "zimbridge_build_info{version=\"%s\"} 1\n", ZB_VERSION);
+    head(b, "zimbridge_events_consumed_total", "counter",
+         "Records consumed from the input topics.");
+    for (int k = 0; k < KINDS; k++)
+        buf_printf(
+            b, "zimbridge_events_consumed_total{topic=\"%s\"} %" PRIu64 "\n",
+            m->topics[k], atomic_load(&m->consumed[k]));
+    render_outcomes(b, m);
     render_latency(b, m);
     render_packing(b, m);
     static const char *const secrets[] = {"zim_server_secret", "zim_ca",
@@ -409,6 +420,11 @@ int metrics_render(struct metrics *m, struct buf *b)
            "Times a record could not be taken for want of memory: "
            "consumption held until it could, nothing skipped.",
            atomic_load(&m->memory_stalls));
+    single(b, "zimbridge_assignment_recovered_total", "counter",
+           "Records above a newly assigned partition's commit found with an "
+           "outcome in the reply and DLQ topics on assignment (the ledger), "
+           "and so not sent again.",
+           atomic_load(&m->recovered));
     head(b, "zimbridge_insecure_transport", "gauge",
          "1 when a setting weakens transport security (zim.allow_insecure_"
          "http to a non-loopback host, Kafka certificate verification off).");

@@ -47,6 +47,8 @@ void metrics_sign_failed(struct metrics *m, bool failing);
 void metrics_memory_stall(struct metrics *m);
 /* A setting weakened transport security (zimbridge_insecure_transport). */
 void metrics_insecure_transport(struct metrics *m);
+/* n records found finished by the ledger on assignment. */
+void metrics_recovered(struct metrics *m, uint64_t n);
 void metrics_broadcast_remaining(struct metrics *m, int64_t n);
 void metrics_paused(struct metrics *m, unsigned mask);
 /* The main loop turned at mono_ms. */

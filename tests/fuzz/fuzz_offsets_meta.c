@@ -6,7 +6,8 @@
  * the input's bits say which of a partition's offsets finished; the
  * metadata written for them (cut to a bound from the input) must decode
  * to exactly those offsets up to what it covers, and never name an
- * offset that did not finish.
+ * offset that did not finish. Its time is when the lowest offset not
+ * done was tracked (now, when all are done), and decodes to the same.
  *
  * Input: 8 bytes of base, 2 bytes of bound, then metadata bytes; the same
  * bytes after the first 10 are the bits of the round trip. */
@@ -54,17 +55,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct offsets o;
     offsets_init(&o);
     for (size_t i = 0; i < n; i++)
-        if (offsets_track(&o, base + (int64_t)i) != 0)
+        if (offsets_track(&o, base + (int64_t)i, 1000 + (int64_t)i) != 0)
             abort();
     for (size_t i = 0; i < n; i++)
         if (data[10 + i / 8] >> (i % 8) & 1)
             offsets_done(&o, base + (int64_t)i);
     struct offsets_commit c;
-    offsets_commit_point(&o, bound, &c);
+    const int64_t now = 1 << 30;
+    offsets_commit_point(&o, bound, now, &c);
     if (c.meta_len > bound || c.meta_len > OFFSETS_META_MAX)
         abort();
+    if (n > 0 &&
+        c.since_ms !=
+            (c.offset == base + (int64_t)n ? now : 1000 + (c.offset - base)))
+        abort(); /* outcomes older than the time would be missed */
     struct offsets_skip s;
     if (offsets_skip_decode(&s, c.offset, c.meta, c.meta_len) == 0) {
+        if (c.meta_len > 0 && s.since_ms != c.since_ms)
+            abort();
         for (size_t i = 0; i < n; i++) {
             int64_t off = base + (int64_t)i;
             bool done = data[10 + i / 8] >> (i % 8) & 1;

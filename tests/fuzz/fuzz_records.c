@@ -7,7 +7,9 @@
  * binary Spring ones aside), that a DLQ value is the input or (partial) a
  * strict JSON object, and that zim.record.mac (signed as the bridge signs
  * broadcast replies; on any record here) verifies, the input's own never
- * kept.
+ * kept. The header value is also read as a zim.record.claim (never
+ * crashes; whatever verifies round-trips), and a claim made for the
+ * record verifies with exactly its fields.
  *
  * Input: byte 0 chooses the action (bits 0-1), the path (bits 2-3: the
  * answer parsed, a transport failure, an HTTP status, or after the
@@ -106,6 +108,32 @@ static void check_headers(rd_kafka_headers_t *h, const struct buf *v,
         abort();
 }
 
+/* A hostile claim header never crashes the reader; a claim the bridge
+ * would write reads back with its own fields, and not for another kind. */
+static void check_claims(const struct record_mac_key *key, const char *h,
+                         size_t n, bool failed)
+{
+    struct record_claim c, v;
+    if (record_claim_verify(key, "g", "reply", h, n, &c) &&
+        (c.topic_len == 0 || c.offset < 0 || c.partition < 0))
+        abort();
+    /* The header as a topic, when it can be one: no space, no NUL. */
+    bool named = n && n <= 249 && !memchr(h, ' ', n) && !memchr(h, 0, n);
+    c = (struct record_claim){.ms = 1795341600000LL,
+                              .failed = failed,
+                              .partition = 3,
+                              .offset = 42,
+                              .topic = named ? h : "t",
+                              .topic_len = named ? n : 1};
+    char out[RECORD_CLAIM_MAX];
+    if (record_claim_sign(key, "g", "reply", &c, out) != 0 ||
+        !record_claim_verify(key, "g", "reply", out, strlen(out), &v) ||
+        v.failed != failed || v.partition != 3 || v.offset != 42 ||
+        v.topic_len != c.topic_len || memcmp(v.topic, c.topic, c.topic_len) ||
+        record_claim_verify(key, "g", "dlq", out, strlen(out), &v))
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -126,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t evn = part(data, size, &p, &ev);
     size_t ann = part(data, size, &p, &answer);
     size_t hn = part(data, size, &p, &hval);
+    check_claims(&key, hval, hn, data[0] & 16);
 
     /* A record as librdkafka hands it: zeroed room for its private part,
      * the input's headers set through the public API. */

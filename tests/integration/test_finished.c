@@ -43,6 +43,18 @@ static int64_t committed(const char *group, const char *topic, char *meta,
     return off;
 }
 
+/* The runs of a "zb2:<ms>:<runs>" metadata ("" when none), and its time
+ * in *ms (-1: not zb2). */
+static const char *runs_of(const char *meta, int64_t *ms)
+{
+    *ms = -1;
+    if (strncmp(meta, "zb2:", 4) != 0)
+        return "?";
+    char *end = NULL;
+    *ms = strtoll(meta + 4, &end, 10);
+    return *end == ':' ? end + 1 : end;
+}
+
 static void test_finished_survive_a_restart(void **state)
 {
     (void)state;
@@ -66,14 +78,17 @@ static void test_finished_survive_a_restart(void **state)
     assert_int_equal(replies.n, EVENTS - 1);
     testenv_recs_free(&replies);
     /* The finished records above 10 are recorded in the metadata. */
-    char meta[8192];
-    int64_t off = -1;
-    for (int i = 0; i < 50 && (off != 10 || strcmp(meta, "zb1:1,289")); i++) {
+    char meta[8192] = "";
+    int64_t off = -1, ms = -1, started = (int64_t)(testenv_now() * 1000);
+    for (int i = 0;
+         i < 50 && (off != 10 || strcmp(runs_of(meta, &ms), "1,289")); i++) {
         usleep(100000);
         off = committed(t.group_id, t.peer, meta, sizeof(meta));
     }
     assert_int_equal(off, 10);
-    assert_string_equal(meta, "zb1:1,289");
+    assert_string_equal(runs_of(meta, &ms), "1,289");
+    /* Its time: when offset 10 was polled, in this run. */
+    assert_true(ms >= started - 60000 && ms <= (int64_t)(testenv_now() * 1000));
     assert_int_equal(testenv_bridge_stop(&b, SIGKILL), 128 + SIGKILL);
 
     testenv_zimsim_control(&zs, "{\"fail_clear\":true}");
@@ -83,7 +98,9 @@ static void test_finished_survive_a_restart(void **state)
     testenv_wait_committed(t.group_id, t.peer, 30);
     off = committed(t.group_id, t.peer, meta, sizeof(meta));
     assert_int_equal(off, EVENTS);
-    assert_string_equal(meta, ""); /* nothing finished above the end */
+    /* Nothing finished above the end: the time alone. */
+    assert_string_equal(runs_of(meta, &ms), "");
+    assert_true(ms > started - 60000);
     assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
     assert_true(testenv_file_count(b.log, "are skipped") >= 1);
 
@@ -102,7 +119,8 @@ static void test_finished_survive_a_restart(void **state)
         if (counts[i] != 1)
             fail_msg("event %d reached ZIM %d times", i, counts[i]);
     printf("finished offsets: %d events, committed offset held at 10 with "
-           "289 finished above it (metadata zb1:1,289); after kill -9 %d "
+           "289 finished above it (metadata zb2:<ms>:1,289); after kill -9 "
+           "%d "
            "of them reached ZIM again\n",
            EVENTS, again);
     buf_free(&log);

@@ -14,7 +14,7 @@
 static void track(struct offsets *o, int64_t from, int64_t to)
 {
     for (int64_t off = from; off < to; off++)
-        assert_int_equal(offsets_track(o, off), 0);
+        assert_int_equal(offsets_track(o, off, 1000 + off), 0);
 }
 
 /* Records finish out of order: the offset moves only over a done prefix;
@@ -32,18 +32,19 @@ static void test_commit_point_table(void **st)
         const char *meta; /* its metadata */
         int64_t holder;   /* the offset holding the commit back */
     } t[] = {
-        {12, true, 10, "zb1:2,1", 10}, /* 10, 11 not done; 12 done */
-        {14, true, 10, "zb1:2,1,1,1", 10},
-        {10, true, 11, "zb1:1,1,1,1", 11},  /* the offset moves */
-        {10, false, 11, "zb1:1,1,1,1", 11}, /* done twice: nothing */
-        {99, false, 11, "zb1:1,1,1,1", 11}, /* never tracked */
-        {11, true, 13, "zb1:1,1", 13},
-        {13, true, 15, "", -1}, /* all done: last + 1 */
+        /* The time: when the offset held back was tracked (1000 + off). */
+        {12, true, 10, "zb2:1010:2,1", 10}, /* 10, 11 not done; 12 done */
+        {14, true, 10, "zb2:1010:2,1,1,1", 10},
+        {10, true, 11, "zb2:1011:1,1,1,1", 11},  /* the offset moves */
+        {10, false, 11, "zb2:1011:1,1,1,1", 11}, /* done twice: nothing */
+        {99, false, 11, "zb2:1011:1,1,1,1", 11}, /* never tracked */
+        {11, true, 13, "zb2:1013:1,1", 13},
+        {13, true, 15, "zb2:5000", -1}, /* all done: last + 1, now */
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         struct offsets_commit c;
         assert_int_equal(offsets_done(&o, t[i].done), t[i].changed);
-        offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+        offsets_commit_point(&o, OFFSETS_META_MAX, 5000, &c);
         if (c.offset != t[i].offset || strcmp(c.meta, t[i].meta) != 0)
             fail_msg("case %zu: want %lld '%s' got %lld '%s'", i,
                      (long long)t[i].offset, t[i].meta, (long long)c.offset,
@@ -63,18 +64,20 @@ static void test_commit_point_gaps(void **st)
     struct offsets o;
     offsets_init(&o);
     struct offsets_commit c;
-    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    offsets_commit_point(&o, OFFSETS_META_MAX, 5000, &c);
     assert_int_equal(c.offset, -1);
+    assert_int_equal(c.since_ms, -1);
     int64_t offs[] = {100, 101, 105, 106, 110};
     for (size_t i = 0; i < 5; i++)
-        assert_int_equal(offsets_track(&o, offs[i]), 0);
+        assert_int_equal(offsets_track(&o, offs[i], offs[i] * 10), 0);
     offsets_done(&o, 101);
     offsets_done(&o, 105);
     offsets_done(&o, 106);
-    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    offsets_commit_point(&o, OFFSETS_META_MAX, 5000, &c);
     assert_int_equal(c.offset, 100);
     /* 100 not done, 101 done, 102-104 missing, 105-106 done. */
-    assert_string_equal(c.meta, "zb1:1,1,3,2");
+    assert_string_equal(c.meta, "zb2:1000:1,1,3,2");
+    assert_int_equal(c.since_ms, 1000);
     assert_int_equal(c.covered, 106);
     offsets_free(&o);
 }
@@ -90,7 +93,7 @@ static void test_commit_point_bounded(void **st)
     for (int64_t off = 1; off < 20000; off += 2) /* every other one */
         offsets_done(&o, off);
     struct offsets_commit c;
-    offsets_commit_point(&o, 64, &c);
+    offsets_commit_point(&o, 64, 5000, &c);
     assert_true(c.meta_len <= 64);
     assert_true(c.covered > 0 && c.covered < 20000);
     struct offsets_skip sk;
@@ -101,7 +104,7 @@ static void test_commit_point_bounded(void **st)
     assert_int_equal(offsets_skip_last(&sk), c.covered);
     offsets_skip_free(&sk);
     /* At the default bound: about 1,000 runs of a worst-case pattern. */
-    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    offsets_commit_point(&o, OFFSETS_META_MAX, 5000, &c);
     assert_true(c.meta_len <= OFFSETS_META_MAX);
     assert_true(c.covered > 1000);
     offsets_free(&o);
@@ -127,7 +130,13 @@ static void test_skip_decode_table(void **st)
         {"zb1:2,x", "0000000000"},
         {"zb1:-2,3", "0000000000"},
         {"zb1:1234567890123,1", "0000000000"},
-        {"zb2:2,3", "0000000000"}, /* another version */
+        {"zb2:1700000000000:2,3", "0011100000"},
+        {"zb2:1700000000000", "0000000000"},
+        {"zb2:17:1,1,3,2", "0100011000"},
+        {"zb2:2,3", "0000000000"},   /* no time */
+        {"zb2:5:", "0000000000"},    /* a trailing colon */
+        {"zb2:5:2", "0000000000"},   /* odd */
+        {"zb3:5:2,3", "0000000000"}, /* another version */
         {"{\"owner\":\"someone\"}", "0000000000"},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -138,6 +147,30 @@ static void test_skip_decode_table(void **st)
             if (offsets_skip_has(&sk, 100 + k) != (t[i].skipped[k] == '1'))
                 fail_msg("case %zu (%s): offset %d", i, t[i].meta, 100 + k);
         assert_false(offsets_skip_has(&sk, 99));
+        offsets_skip_free(&sk);
+    }
+    /* The commit's time: from which the ledger is read (-1: none). */
+    static const struct {
+        const char *meta;
+        int64_t since;
+    } ts[] = {
+        {"zb2:1700000000000:2,3", 1700000000000},
+        {"zb2:17", 17},
+        {"zb2:17:2", 17}, /* damaged runs, the time still good */
+        {"zb2:17:", -1},
+        {"zb2:17x", -1},
+        {"zb2:", -1},
+        {"zb1:2,3", -1},
+        {"", -1},
+        {"zb2:1234567890123456789", -1}, /* 19 digits */
+    };
+    for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        struct offsets_skip sk;
+        assert_int_equal(
+            offsets_skip_decode(&sk, 100, ts[i].meta, strlen(ts[i].meta)), 0);
+        if (sk.since_ms != ts[i].since)
+            fail_msg("case %zu (%s): since %lld", i, ts[i].meta,
+                     (long long)sk.since_ms);
         offsets_skip_free(&sk);
     }
 }
@@ -160,7 +193,7 @@ static void test_window_count(void **st)
     offsets_done(&o, 1);
     offsets_done(&o, 150);
     struct offsets_commit c;
-    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    offsets_commit_point(&o, OFFSETS_META_MAX, 5000, &c);
     assert_int_equal(c.offset, 0); /* 0 holds the offset back */
     /* Done after the commit was made: not in it, not recorded by it. */
     offsets_done(&o, 2);
@@ -168,9 +201,9 @@ static void test_window_count(void **st)
     assert_int_equal(o.window, 1);                  /* 0, in flight */
     assert_int_equal(o.n, 200);
     offsets_done(&o, 0);
-    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    offsets_commit_point(&o, OFFSETS_META_MAX, 5000, &c);
     assert_int_equal(c.offset, 3);
-    assert_string_equal(c.meta, "zb1:147,1");
+    assert_string_equal(c.meta, "zb2:1003:147,1");
     assert_int_equal(offsets_committed(&o, &c), 1); /* 0 left the ring */
     assert_int_equal(o.window, 0);
     assert_int_equal(o.n, 197);
@@ -179,7 +212,7 @@ static void test_window_count(void **st)
      * puts it back in the window. */
     assert_true(offsets_sent(&o, 151));
     offsets_done(&o, 151);
-    offsets_commit_point(&o, 4, &c); /* no room for any run */
+    offsets_commit_point(&o, 4, 5000, &c); /* no room for any run */
     assert_string_equal(c.meta, "");
     assert_int_equal(offsets_committed(&o, &c), -1); /* 150 is back */
     assert_int_equal(o.window, 2);                   /* with 151 */
@@ -187,7 +220,7 @@ static void test_window_count(void **st)
     track(&o, 200, 400);
     for (int64_t off = 3; off < 400; off++)
         offsets_done(&o, off);
-    offsets_commit_point(&o, OFFSETS_META_MAX, &c);
+    offsets_commit_point(&o, OFFSETS_META_MAX, 5000, &c);
     assert_int_equal(c.offset, 400);
     assert_int_equal(offsets_committed(&o, &c), 2);
     assert_int_equal(o.n, 0);

@@ -101,11 +101,98 @@ static void test_forgeries_refused(void **s)
     assert_int_equal(record_mac_sign(&k, "reply", T0, value, 1, h), -1);
 }
 
+/* The claim: which input record an outcome is for, signed apart from the
+ * value. python3: k as above; hmac.new(k, b"claim v1\nreply\n1700000000000"
+ * b"\no\n3\n1042\n9\nzimbridge" b"zim.peer", sha256).hexdigest()[:32] */
+static void test_claim(void **s)
+{
+    (void)s;
+    struct record_mac_key k, other;
+    key(&k, "s3cr3t", 42);
+    key(&other, "s3cr3t", 43);
+    struct record_claim c = {.ms = T0,
+                             .failed = false,
+                             .partition = 3,
+                             .offset = 1042,
+                             .topic = "zim.peer",
+                             .topic_len = 8};
+    char out[RECORD_CLAIM_MAX];
+    assert_int_equal(record_claim_sign(&k, "zimbridge", "reply", &c, out), 0);
+    assert_string_equal(out, "v1 1700000000000 o 3 1042 "
+                             "ac1467184ca5e0d827ee6b7d753e520b zim.peer");
+    struct record_claim v;
+    assert_true(
+        record_claim_verify(&k, "zimbridge", "reply", out, strlen(out), &v));
+    assert_true(v.ms == T0 && !v.failed && v.partition == 3 &&
+                v.offset == 1042 && v.topic_len == 8 &&
+                memcmp(v.topic, "zim.peer", 8) == 0);
+    /* Another key, group or kind: not ours. */
+    assert_false(record_claim_verify(&other, "zimbridge", "reply", out,
+                                     strlen(out), &v));
+    assert_false(
+        record_claim_verify(&k, "zimbridge2", "reply", out, strlen(out), &v));
+    assert_false(
+        record_claim_verify(&k, "zimbridg", "reply", out, strlen(out), &v));
+    assert_false(
+        record_claim_verify(&k, "zimbridge", "dlq", out, strlen(out), &v));
+    /* Each field changed, the MAC kept; and malformed headers. */
+    static const char *const bad[] = {
+        "v1 1700000000001 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
+        "v1 1700000000000 f 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
+        "v1 1700000000000 o 4 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
+        "v1 1700000000000 o 3 1043 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
+        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.pee",
+        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520c zim.peer",
+        "v1 1700000000000 o 3 1042 AC1467184CA5E0D827EE6B7D753E520B zim.peer",
+        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b ",
+        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b",
+        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e52 zim.peer",
+        "v1 1700000000000 x 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
+        "v1 1700000000000 o -3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
+        "v1 1700000000000 o 99999999999 1042 ac1467184ca5e0d827ee6b7d753e520b "
+        "zim.peer",
+        "v2 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
+        "v1  1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
+        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim peer",
+        "",
+        "v1",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (record_claim_verify(&k, "zimbridge", "reply", bad[i],
+                                strlen(bad[i]), &v))
+            fail_msg("case %zu verified: %s", i, bad[i]);
+    /* A failure's claim, a long topic; refused to sign: a space in the
+     * topic, a topic over Kafka's 249, a negative offset. */
+    char topic[250];
+    memset(topic, 't', sizeof(topic));
+    c = (struct record_claim){.ms = T0,
+                              .failed = true,
+                              .partition = 0,
+                              .offset = 0,
+                              .topic = topic,
+                              .topic_len = 249};
+    assert_int_equal(record_claim_sign(&k, "g", "dlq", &c, out), 0);
+    assert_true(record_claim_verify(&k, "g", "dlq", out, strlen(out), &v) &&
+                v.failed);
+    c.topic_len = 250;
+    assert_int_equal(record_claim_sign(&k, "g", "dlq", &c, out), -1);
+    c.topic = "a b";
+    c.topic_len = 3;
+    assert_int_equal(record_claim_sign(&k, "g", "dlq", &c, out), -1);
+    c.topic = "ab";
+    c.topic_len = 2;
+    c.offset = -1;
+    assert_int_equal(record_claim_sign(&k, "g", "dlq", &c, out), -1);
+    record_mac_forget(&k);
+    record_mac_forget(&other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vector),
         cmocka_unit_test(test_forgeries_refused),
+        cmocka_unit_test(test_claim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
