@@ -30,8 +30,7 @@ struct seen {
 
 struct scan_state {
     const struct config *cfg;
-    const struct record_mac_key *key;
-    const char *group;
+    const struct record_claim_key *key;
     const struct kafka_in_recovery *parts;
     size_t n;
     int64_t *from_ms; /* per part: claims older than this are not its own */
@@ -74,8 +73,7 @@ static void note(struct scan_state *s, const rd_kafka_message_t *m, int role)
     if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
         rd_kafka_header_get_last(h, RECORD_CLAIM_HEADER, &v, &len) !=
             RD_KAFKA_RESP_ERR_NO_ERROR ||
-        !record_claim_verify(s->key, s->group, dlq_mac_kind(role), v, len,
-                             &c)) {
+        !record_claim_verify(s->key, dlq_mac_kind(role), v, len, &c)) {
         s->st->ignored++;
         return;
     }
@@ -193,9 +191,10 @@ static size_t apply(struct scan_state *s, struct kafka_in *ki, int64_t took_ms)
     return total;
 }
 
-void ledger_recover(const struct config *cfg, const struct record_mac_key *key,
-                    struct kafka_in *ki, const struct kafka_in_recovery *parts,
-                    size_t n, struct metrics *m, struct ledger_stats *st)
+void ledger_recover(const struct config *cfg,
+                    const struct record_claim_key *key, struct kafka_in *ki,
+                    const struct kafka_in_recovery *parts, size_t n,
+                    struct metrics *m, struct ledger_stats *st)
 {
     struct ledger_stats local;
     if (st == NULL)
@@ -203,13 +202,8 @@ void ledger_recover(const struct config *cfg, const struct record_mac_key *key,
     *st = (struct ledger_stats){0};
     if (!cfg->recovery_scan || n == 0)
         return;
-    const char *group = config_kafka_get(cfg, "group.id");
-    struct scan_state s = {.cfg = cfg,
-                           .key = key,
-                           .group = group ? group : "",
-                           .parts = parts,
-                           .n = n,
-                           .st = st};
+    struct scan_state s = {
+        .cfg = cfg, .key = key, .parts = parts, .n = n, .st = st};
     int64_t since = INT64_MAX;
     size_t with_time = 0;
     if ((s.from_ms = calloc(n, sizeof(*s.from_ms))) == NULL) {

@@ -11,7 +11,7 @@
  * An input record counts as finished when a genuine reply names it and,
  * if that reply says it failed, a genuine DLQ record names it too (both
  * are written before its offset is done). Only claims that verify under
- * this AppID's key and this consumer group count: a record anyone else
+ * key (this AppID's, for this consumer group) count: a record anyone else
  * wrote is ignored. The scan is bounded (recovery.max_records,
  * recovery.timeout_ms); a scan that fails or stops at a bound uses what
  * it found and says so, and the rest is sent again as before. */
@@ -36,8 +36,9 @@ struct ledger_stats {
 /* A kafka_in_recover_fn's work: marks, with kafka_in_finished(), the
  * records of parts whose outcome is in the reply and DLQ topics. Logs a
  * line per partition and counts zimbridge_assignment_recovered_total. */
-void ledger_recover(const struct config *cfg, const struct record_mac_key *key,
-                    struct kafka_in *ki, const struct kafka_in_recovery *parts,
-                    size_t n, struct metrics *m, struct ledger_stats *st);
+void ledger_recover(const struct config *cfg,
+                    const struct record_claim_key *key, struct kafka_in *ki,
+                    const struct kafka_in_recovery *parts, size_t n,
+                    struct metrics *m, struct ledger_stats *st);
 
 #endif

@@ -40,17 +40,24 @@ static char *read_changed(struct filewatch *w, const char *key)
 
 static void reload_zim_secret(struct rotate *r, const struct config *cfg,
                               struct zim_client *zc, struct metrics *m,
-                              struct record_mac_key *mac)
+                              struct record_mac_key *mac,
+                              struct record_claim_key *claim)
 {
     char *secret = read_changed(&r->zim_secret, "zim.server_secret_file");
     if (secret == NULL)
         return;
+    const char *group = config_kafka_get(cfg, "group.id");
     struct record_mac_key k;
+    struct record_claim_key ck = {0};
     if (record_mac_derive(&k, secret, cfg->app_id) == 0 &&
+        record_claim_derive(&ck, &k, group ? group : "") == 0 &&
         zim_client_set_secret(zc, secret) == 0) {
-        record_mac_forget(mac); /* the old key and its state */
+        record_mac_forget(mac); /* the old keys and their states */
+        record_claim_forget(claim);
         *mac = k;
+        *claim = ck;
         k = (struct record_mac_key){0}; /* moved: forgotten below as empty */
+        ck = (struct record_claim_key){0};
         metrics_reload(m, METRICS_ZIM_SECRET);
         log_info("zim.server_secret_file %s changed: the next calls are "
                  "signed with the new ServerSecret",
@@ -59,6 +66,7 @@ static void reload_zim_secret(struct rotate *r, const struct config *cfg,
         filewatch_retry(&r->zim_secret);
     }
     record_mac_forget(&k);
+    record_claim_forget(&ck);
     file_free_secret(secret);
 }
 
@@ -85,13 +93,14 @@ static void reload_sasl(struct rotate *r, const struct config *cfg,
 void rotate_check(struct rotate *r, const struct config *cfg,
                   struct zim_client *zc, struct kafka_in *ki,
                   struct kafka_out *ko, struct metrics *m,
-                  struct record_mac_key *mac, int64_t now_ms)
+                  struct record_mac_key *mac, struct record_claim_key *claim,
+                  int64_t now_ms)
 {
     if (now_ms < r->next_ms)
         return;
     r->next_ms = now_ms + 1000;
     if (filewatch_changed(&r->zim_secret))
-        reload_zim_secret(r, cfg, zc, m, mac);
+        reload_zim_secret(r, cfg, zc, m, mac, claim);
     if (filewatch_changed(&r->zim_ca)) {
         metrics_reload(m, METRICS_ZIM_CA);
         log_info("zim.tls.ca_file %s changed: new connections to ZIM trust "

@@ -28,10 +28,12 @@ struct rotate {
 int rotate_init(struct rotate *r, const struct config *cfg, int64_t now_ms);
 void rotate_free(struct rotate *r);
 /* Looks (at most once a second) and applies what changed. A new
- * ServerSecret also derives mac again (the outcome records' key). */
+ * ServerSecret also derives mac and claim again (the outcome records'
+ * keys). */
 void rotate_check(struct rotate *r, const struct config *cfg,
                   struct zim_client *zc, struct kafka_in *ki,
                   struct kafka_out *ko, struct metrics *m,
-                  struct record_mac_key *mac, int64_t now_ms);
+                  struct record_mac_key *mac, struct record_claim_key *claim,
+                  int64_t now_ms);
 
 #endif

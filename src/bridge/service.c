@@ -66,11 +66,10 @@ struct service {
     struct http_server *http;
     int64_t next_lag_ms;
     int64_t last_poll_ms;
-    struct job_pool jobs;      /* freed jobs, kept for reuse */
-    struct rotate rotate;      /* secret files watched */
-    struct record_mac_key mac; /* signs broadcast replies (dlq_stamp) and
-                                  every outcome's claim */
-    const char *group;         /* kafka.group.id, in the claims */
+    struct job_pool jobs;          /* freed jobs, kept for reuse */
+    struct rotate rotate;          /* secret files watched */
+    struct record_mac_key mac;     /* signs broadcast replies (dlq_stamp) */
+    struct record_claim_key claim; /* every outcome's claim (the ledger) */
     /* Out of memory (style: a record is never skipped for it): a polled
      * record not yet tracked, or a tracked job not yet scheduled, offered
      * again each turn. While one is held no record is taken after it. */
@@ -123,8 +122,7 @@ static int claim(struct service *s, rd_kafka_headers_t *h,
                              .topic_len = strlen(topic)};
     char v[RECORD_CLAIM_MAX];
     rd_kafka_header_remove(h, RECORD_CLAIM_HEADER); /* copied: not ours */
-    return record_claim_sign(&s->mac, s->group, dlq_mac_kind(r->topic), &c,
-                             v) == 0 &&
+    return record_claim_sign(&s->claim, dlq_mac_kind(r->topic), &c, v) == 0 &&
                    rd_kafka_header_add(h, RECORD_CLAIM_HEADER, -1, v, -1) ==
                        RD_KAFKA_RESP_ERR_NO_ERROR
                ? 0
@@ -431,7 +429,7 @@ static void on_assigned(void *opaque, struct kafka_in *ki,
                         const struct kafka_in_recovery *parts, size_t n)
 {
     struct service *s = opaque;
-    ledger_recover(s->cfg, &s->mac, ki, parts, n, s->m, NULL);
+    ledger_recover(s->cfg, &s->claim, ki, parts, n, s->m, NULL);
 }
 
 static void on_revoking(void *opaque)
@@ -633,7 +631,8 @@ static int64_t turn(struct service *s, int64_t now)
         next = sender_ready(s->tx, next);
         apply_pauses(s);
     }
-    rotate_check(&s->rotate, s->cfg, s->zc, s->ki, s->ko, s->m, &s->mac, now);
+    rotate_check(&s->rotate, s->cfg, s->zc, s->ki, s->ko, s->m, &s->mac,
+                 &s->claim, now);
     publish_gauges(s, now);
     return next;
 }
@@ -796,6 +795,7 @@ static void service_free(struct service *s)
     window_destroy(s->flow.daily);
     rotate_free(&s->rotate);
     record_mac_forget(&s->mac);
+    record_claim_forget(&s->claim);
     kafka_in_destroy(s->ki);
     kafka_out_destroy(s->ko);
     for (int i = 0; i < 2; i++)
@@ -820,10 +820,9 @@ int service_run(struct config *cfg, volatile sig_atomic_t *stop)
         goto oom;
     if ((s.m = metrics_new((const char *const *)cfg->topic)) == NULL)
         goto oom;
-    s.group = config_kafka_get(cfg, "group.id");
-    if (s.group == NULL)
-        s.group = "";
-    if (record_mac_derive(&s.mac, cfg->secret, cfg->app_id) == -1) {
+    const char *group = config_kafka_get(cfg, "group.id");
+    if (record_mac_derive(&s.mac, cfg->secret, cfg->app_id) == -1 ||
+        record_claim_derive(&s.claim, &s.mac, group ? group : "") == -1) {
         log_error("start-up failed: the record MAC key (OpenSSL HMAC)");
         goto out;
     }

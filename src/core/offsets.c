@@ -165,6 +165,18 @@ void offsets_commit_point(const struct offsets *o, size_t max, int64_t now_ms,
         c->covered = pos - 1;
 }
 
+void offsets_commit_idle(int64_t offset, int64_t now_ms,
+                         struct offsets_commit *c)
+{
+    c->offset = offset;
+    c->covered = offset - 1;
+    c->since_ms = now_ms;
+    c->gen = 0;
+    int n = snprintf(c->meta, sizeof(c->meta), META_V2 "%" PRId64,
+                     now_ms < 0 ? 0 : now_ms);
+    c->meta_len = n > 0 ? (size_t)n : 0;
+}
+
 int64_t offsets_committed(struct offsets *o, const struct offsets_commit *c)
 {
     int64_t shrink = 0;

@@ -74,6 +74,12 @@ struct offsets_commit {
 };
 void offsets_commit_point(const struct offsets *o, size_t max, int64_t now_ms,
                           struct offsets_commit *c);
+/* A commit of an idle partition (nothing tracked) at offset, the one
+ * already committed, made again for its time: every outcome above it will
+ * be written after now_ms. Keeps the next owner's ledger scan short when
+ * records come after a long pause. */
+void offsets_commit_idle(int64_t offset, int64_t now_ms,
+                         struct offsets_commit *c);
 /* The commit c succeeded: forgets the offsets below it and counts as
  * recorded the done ones it names. Returns by how much the window shrank
  * (negative if it grew: a later, shorter metadata no longer names some). */

@@ -16,6 +16,9 @@
 /* Nothing recorded for this long while records wait: the window's limit
  * falls back to its floor (offsets.h). Commits normally take 5-15 ms. */
 #define STALL_MS 1000
+/* An idle partition's commit is made again this often, for its time: the
+ * ledger reads from a partition's commit time after a crash (offsets.h). */
+#define REFRESH_MS 10000
 
 /* One assigned partition and its offsets not yet committed. */
 struct ptrack {
@@ -29,8 +32,10 @@ struct ptrack {
     bool fresh; /* assigned in this rebalance, not yet recovered */
     struct offsets_commit pending; /* the commit in flight, if in_commit */
     int64_t committed;             /* the last offset committed, -1: none yet */
+    int64_t committed_ms;          /* when (monotonic) */
     bool dirty; /* its commit point moved since the last commit */
     bool in_commit;
+    bool refresh;  /* idle: commit the same offset again, for its time */
     bool revoking; /* being given up: see kafka_in_drain_fn */
     struct ptrack *next;
 };
@@ -135,6 +140,40 @@ static int cmp_off(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The end offsets of the newly assigned partitions with a commit, in one
+ * ListOffsets round trip; NULL when they could not be had (then every one
+ * is recovered, which is only slower). */
+static rd_kafka_topic_partition_list_t *ends_of_fresh(struct kafka_in *ki)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (struct ptrack *p = ki->parts; l && p; p = p->next)
+        if (p->fresh && p->committed >= 0)
+            rd_kafka_topic_partition_list_add(l, ki->topics[p->topic],
+                                              p->partition)
+                ->offset = RD_KAFKA_OFFSET_END; /* the latest offset */
+    if (l && l->cnt > 0 &&
+        rd_kafka_offsets_for_times(ki->rk, l, 5000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR)
+        return l;
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    return NULL;
+}
+
+/* True if p's commit is at its end: no record above it, nothing to find.
+ * Skipping these keeps an idle partition's old commit from stretching the
+ * scan back. */
+static bool nothing_above(struct kafka_in *ki,
+                          const rd_kafka_topic_partition_list_t *ends,
+                          const struct ptrack *p)
+{
+    const rd_kafka_topic_partition_t *e =
+        ends ? rd_kafka_topic_partition_list_find(ends, ki->topics[p->topic],
+                                                  p->partition)
+             : NULL;
+    return e && !e->err && e->offset >= 0 && e->offset <= p->committed;
+}
+
 /* Asks the ledger which records of the newly assigned partitions have an
  * outcome in Kafka already (kafka_in_recover_fn), before any is sent. */
 static void recover(struct kafka_in *ki)
@@ -144,12 +183,15 @@ static void recover(struct kafka_in *ki)
         n += p->fresh;
     struct kafka_in_recovery *r = n ? calloc(n, sizeof(*r)) : NULL;
     size_t k = 0;
+    rd_kafka_topic_partition_list_t *ends = ends_of_fresh(ki);
     for (struct ptrack *p = ki->parts; r && p; p = p->next)
-        if (p->fresh)
+        if (p->fresh && !nothing_above(ki, ends, p))
             r[k++] = (struct kafka_in_recovery){.topic = p->topic,
                                                 .partition = p->partition,
                                                 .committed = p->committed,
                                                 .since_ms = p->skip.since_ms};
+    if (ends)
+        rd_kafka_topic_partition_list_destroy(ends);
     if (k && ki->recover)
         ki->recover(ki->opaque, ki, r, k);
     else if (n && r == NULL)
@@ -207,6 +249,7 @@ static void on_assign(struct kafka_in *ki,
         p->partition = parts->elems[i].partition;
         p->gen = ++ki->gen;
         p->committed = -1;
+        p->committed_ms = clock_mono_ms();
         p->fresh = true;
         offsets_init(&p->offs);
         p->next = ki->parts;
@@ -536,6 +579,7 @@ static void committed(struct kafka_in *ki, struct ptrack *p)
     if (n > 0)
         offsets_limit_recorded(&ki->limit, n, used, clock_mono_ms());
     p->committed = p->pending.offset;
+    p->committed_ms = clock_mono_ms();
     p->in_commit = false;
 }
 
@@ -588,7 +632,9 @@ static rd_kafka_topic_partition_list_t *commit_list(struct kafka_in *ki)
             continue;
         offsets_commit_point(&p->offs, OFFSETS_META_MAX, clock_wall_ms(),
                              &p->pending);
-        p->dirty = false;
+        if (p->pending.offset < 0 && p->refresh && p->committed >= 0)
+            offsets_commit_idle(p->committed, clock_wall_ms(), &p->pending);
+        p->dirty = p->refresh = false;
         if (p->pending.offset < 0)
             continue;
         if (l == NULL && (l = rd_kafka_topic_partition_list_new(8)) == NULL)
@@ -609,10 +655,23 @@ static rd_kafka_topic_partition_list_t *commit_list(struct kafka_in *ki)
     return l;
 }
 
+/* Marks the idle partitions whose commit is older than REFRESH_MS. */
+static void refresh_idle(struct kafka_in *ki, int64_t now)
+{
+    for (struct ptrack *p = ki->parts; p; p = p->next)
+        if (p->offs.n == 0 && p->committed >= 0 && !p->in_commit &&
+            now - p->committed_ms >= REFRESH_MS) {
+            p->refresh = p->dirty = ki->dirty = true;
+            p->committed_ms = now; /* once per REFRESH_MS, even if refused */
+        }
+}
+
 void kafka_in_commit_tick(struct kafka_in *ki)
 {
     rd_kafka_queue_poll_callback(ki->cq, 0);
-    offsets_limit_tick(&ki->limit, ki->window, clock_mono_ms(), STALL_MS);
+    int64_t now = clock_mono_ms();
+    offsets_limit_tick(&ki->limit, ki->window, now, STALL_MS);
+    refresh_idle(ki, now);
     /* One at a time: several in flight loaded the broker's CPU so much
      * that throughput halved (2,014 vs 4,175 events/s, scripts/bench). */
     if (!ki->dirty || ki->committing || ki->n_parts == 0)

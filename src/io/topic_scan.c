@@ -106,7 +106,21 @@ struct topic_scan *topic_scan_new(rd_kafka_conf_t *conf, const char *topic,
             RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, errlen) !=
             RD_KAFKA_CONF_OK ||
-        (ts->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen)) == NULL)
+        /* The end is known: a fetch that finds nothing new need not wait
+         * for more (500 ms by default). And a full prefetch queue (the
+         * bridge's 4 MB) stops fetching for 1 s each time: the ledger's
+         * scan of 130,000 records took 1.1 s, now 0.2 s. 32 MB, for the
+         * scan's short life; where librdkafka has the setting (2.1+), the
+         * pause is cut to 10 ms as well. */
+        rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", err, errlen) !=
+            RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "queued.max.messages.kbytes", "32768", err,
+                          errlen) != RD_KAFKA_CONF_OK)
+        goto fail;
+    char ignored[128]; /* librdkafka before 2.1 does not know it */
+    rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "10", ignored,
+                      sizeof(ignored));
+    if ((ts->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen)) == NULL)
         goto fail;
     conf = NULL; /* now owned by ts->rk */
     if ((ts->n_parts = partition_count(ts->rk, topic, err, errlen)) < 0)

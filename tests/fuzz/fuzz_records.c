@@ -110,11 +110,11 @@ static void check_headers(rd_kafka_headers_t *h, const struct buf *v,
 
 /* A hostile claim header never crashes the reader; a claim the bridge
  * would write reads back with its own fields, and not for another kind. */
-static void check_claims(const struct record_mac_key *key, const char *h,
+static void check_claims(const struct record_claim_key *key, const char *h,
                          size_t n, bool failed)
 {
     struct record_claim c, v;
-    if (record_claim_verify(key, "g", "reply", h, n, &c) &&
+    if (record_claim_verify(key, "reply", h, n, &c) &&
         (c.topic_len == 0 || c.offset < 0 || c.partition < 0))
         abort();
     /* The header as a topic, when it can be one: no space, no NUL. */
@@ -126,11 +126,11 @@ static void check_claims(const struct record_mac_key *key, const char *h,
                               .topic = named ? h : "t",
                               .topic_len = named ? n : 1};
     char out[RECORD_CLAIM_MAX];
-    if (record_claim_sign(key, "g", "reply", &c, out) != 0 ||
-        !record_claim_verify(key, "g", "reply", out, strlen(out), &v) ||
+    if (record_claim_sign(key, "reply", &c, out) != 0 ||
+        !record_claim_verify(key, "reply", out, strlen(out), &v) ||
         v.failed != failed || v.partition != 3 || v.offset != 42 ||
         v.topic_len != c.topic_len || memcmp(v.topic, c.topic, c.topic_len) ||
-        record_claim_verify(key, "g", "dlq", out, strlen(out), &v))
+        record_claim_verify(key, "dlq", out, strlen(out), &v))
         abort();
 }
 
@@ -141,11 +141,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct config cfg;
     static struct event_limits lim;
     static struct record_mac_key key;
+    static struct record_claim_key claim;
     if (key.ctx == NULL) {
         config_init(&cfg);
         event_limits_from_config(&cfg, &lim);
         lim.allow_unknown_fields = true; /* the widest input */
-        if (record_mac_derive(&key, "fuzz-secret", 1) == -1)
+        if (record_mac_derive(&key, "fuzz-secret", 1) == -1 ||
+            record_claim_derive(&claim, &key, "g") == -1)
             abort();
     }
     int kind = data[0] & 3, path = (data[0] >> 2) & 3;
@@ -154,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t evn = part(data, size, &p, &ev);
     size_t ann = part(data, size, &p, &answer);
     size_t hn = part(data, size, &p, &hval);
-    check_claims(&key, hval, hn, data[0] & 16);
+    check_claims(&claim, hval, hn, data[0] & 16);
 
     /* A record as librdkafka hands it: zeroed room for its private part,
      * the input's headers set through the public API. */

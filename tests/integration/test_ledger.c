@@ -108,23 +108,40 @@ struct kill_mark {
     int64_t reply_end[3];
 };
 
+/* The reply partitions' ends. */
+static void reply_ends(rd_kafka_t *rk, const struct topics *t, int64_t end[3])
+{
+    for (int p = 0; p < 3; p++) {
+        int64_t lo = 0;
+        assert_int_equal(rd_kafka_query_watermark_offsets(rk, t->reply, p, &lo,
+                                                          &end[p], 10000),
+                         0);
+    }
+}
+
 static void mark_and_kill(struct bridge *b, const struct zimsim *zs,
-                          const struct topics *t, int n, rd_kafka_t *rk,
+                          const struct topics *t, rd_kafka_t *rk,
                           struct kill_mark *m)
 {
     assert_int_equal(kill(b->pid, SIGSTOP), 0);
-    /* ZIM answers the calls in flight within ~10 ms; produce requests
-     * already on the wire are appended within a few ms. */
-    usleep(500000);
-    (void)n;
-    m->delivered = delivered(zs);
-    for (int p = 0; p < 3; p++) {
-        int64_t lo = 0, hi = 0;
-        assert_int_equal(
-            rd_kafka_query_watermark_offsets(rk, t->reply, p, &lo, &hi, 10000),
-            0);
-        m->reply_end[p] = hi;
+    /* What the stopped bridge had on the wire lands: calls reach zimsim,
+     * produce requests are appended. Wait until neither moves for 300 ms
+     * (a loaded machine may take longer than any fixed sleep). */
+    int64_t end[3], again[3];
+    size_t d = delivered(zs), d2 = 0;
+    reply_ends(rk, t, end);
+    for (int i = 0; i < 100; i++) {
+        usleep(300000);
+        d2 = delivered(zs);
+        reply_ends(rk, t, again);
+        if (d2 == d && memcmp(end, again, sizeof(end)) == 0)
+            break;
+        d = d2;
+        memcpy(end, again, sizeof(end));
     }
+    assert_true(d2 == d && memcmp(end, again, sizeof(end)) == 0);
+    m->delivered = d;
+    memcpy(m->reply_end, end, sizeof(end));
     assert_int_equal(testenv_bridge_stop(b, SIGKILL), 128 + SIGKILL);
 }
 
@@ -308,7 +325,9 @@ static void check_resends(const struct zimsim *zs, const struct topics *t,
     /* Two replies only where a reply was appended and its bridge killed
      * before the ack: at most what was open at the kills. */
     assert_true(two_replies <= all_dups);
-    assert_true(recovered > 0); /* the ledger did the work */
+    /* The ledger did the work (over 5 kills; one kill may find none). */
+    if (kills >= 5)
+        assert_true(recovered > 0);
     free(part);
     free(off);
     free(rep.rpart);
@@ -349,7 +368,7 @@ static void kill_at_rate(const struct run *run)
             now = delivered(&zs);
         }
         usleep((useconds_t)(800000 + rand() % 1200000));
-        mark_and_kill(&b, &zs, &t, n, rk, &marks[k]);
+        mark_and_kill(&b, &zs, &t, rk, &marks[k]);
         testenv_bridge_start(&b, &zs, &t, conf);
     }
     int status = 0;
@@ -406,7 +425,7 @@ static void test_lost_assignment(void **state)
         usleep(50000);
     usleep(3000000);
     int before = testenv_file_count(b.log, "records above the committed");
-    mark_and_kill(&a, &zs, &t, n, rk, &mark);
+    mark_and_kill(&a, &zs, &t, rk, &mark);
     /* b takes a's partitions once a's session (6 s) times out. */
     for (int i = 0;
          i < 600 &&

@@ -149,6 +149,19 @@ static void test_skip_decode_table(void **st)
         assert_false(offsets_skip_has(&sk, 99));
         offsets_skip_free(&sk);
     }
+    /* An idle partition's commit made again: the same offset, a new time,
+     * and it decodes to nothing to skip. */
+    struct offsets_commit ic;
+    offsets_commit_idle(100, 1765000000000, &ic);
+    assert_int_equal(ic.offset, 100);
+    assert_int_equal(ic.covered, 99);
+    assert_string_equal(ic.meta, "zb2:1765000000000");
+    assert_int_equal(ic.meta_len, strlen(ic.meta));
+    struct offsets_skip isk;
+    assert_int_equal(offsets_skip_decode(&isk, 100, ic.meta, ic.meta_len), 0);
+    assert_int_equal(isk.since_ms, 1765000000000);
+    assert_int_equal(offsets_skip_last(&isk), -1);
+    offsets_skip_free(&isk);
     /* The commit's time: from which the ledger is read (-1: none). */
     static const struct {
         const char *meta;

@@ -102,14 +102,25 @@ static void test_forgeries_refused(void **s)
 }
 
 /* The claim: which input record an outcome is for, signed apart from the
- * value. python3: k as above; hmac.new(k, b"claim v1\nreply\n1700000000000"
- * b"\no\n3\n1042\n9\nzimbridge" b"zim.peer", sha256).hexdigest()[:32] */
+ * value. Vector, python3 (pip siphash24 or any SipHash-2-4-128):
+ *   k = hmac(hmac(b"s3cr3t", b"zimbridge outcome record mac v1 42"),
+ *            b"zimbridge outcome claim v1\nzimbridge")[:16]
+ *   siphash_2_4_128(k, b"r" + be64(1700000000000) + b"o" + be32(3) +
+ *                   be64(1042) + b"zim.peer") */
+#define CLAIM_VECTOR "672507bdb058594d277ca537cd1ec345"
+
 static void test_claim(void **s)
 {
     (void)s;
     struct record_mac_key k, other;
+    struct record_claim_key ck, ck_other_app, ck_other_group, ck_prefix;
     key(&k, "s3cr3t", 42);
     key(&other, "s3cr3t", 43);
+    assert_int_equal(record_claim_derive(&ck, &k, "zimbridge"), 0);
+    assert_int_equal(record_claim_derive(&ck_other_app, &other, "zimbridge"),
+                     0);
+    assert_int_equal(record_claim_derive(&ck_other_group, &k, "zimbridge2"), 0);
+    assert_int_equal(record_claim_derive(&ck_prefix, &k, "zimbridg"), 0);
     struct record_claim c = {.ms = T0,
                              .failed = false,
                              .partition = 3,
@@ -117,50 +128,54 @@ static void test_claim(void **s)
                              .topic = "zim.peer",
                              .topic_len = 8};
     char out[RECORD_CLAIM_MAX];
-    assert_int_equal(record_claim_sign(&k, "zimbridge", "reply", &c, out), 0);
-    assert_string_equal(out, "v1 1700000000000 o 3 1042 "
-                             "ac1467184ca5e0d827ee6b7d753e520b zim.peer");
+    assert_int_equal(record_claim_sign(&ck, "reply", &c, out), 0);
+    assert_string_equal(out,
+                        "v1 1700000000000 o 3 1042 " CLAIM_VECTOR " zim.peer");
     struct record_claim v;
-    assert_true(
-        record_claim_verify(&k, "zimbridge", "reply", out, strlen(out), &v));
+    assert_true(record_claim_verify(&ck, "reply", out, strlen(out), &v));
     assert_true(v.ms == T0 && !v.failed && v.partition == 3 &&
                 v.offset == 1042 && v.topic_len == 8 &&
                 memcmp(v.topic, "zim.peer", 8) == 0);
-    /* Another key, group or kind: not ours. */
-    assert_false(record_claim_verify(&other, "zimbridge", "reply", out,
-                                     strlen(out), &v));
+    /* Another AppID, group or kind: not ours. */
     assert_false(
-        record_claim_verify(&k, "zimbridge2", "reply", out, strlen(out), &v));
+        record_claim_verify(&ck_other_app, "reply", out, strlen(out), &v));
     assert_false(
-        record_claim_verify(&k, "zimbridg", "reply", out, strlen(out), &v));
+        record_claim_verify(&ck_other_group, "reply", out, strlen(out), &v));
     assert_false(
-        record_claim_verify(&k, "zimbridge", "dlq", out, strlen(out), &v));
-    /* Each field changed, the MAC kept; and malformed headers. */
+        record_claim_verify(&ck_prefix, "reply", out, strlen(out), &v));
+    assert_false(record_claim_verify(&ck, "dlq", out, strlen(out), &v));
+    /* Each field changed, the tag kept; and malformed headers. */
     static const char *const bad[] = {
-        "v1 1700000000001 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
-        "v1 1700000000000 f 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
-        "v1 1700000000000 o 4 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
-        "v1 1700000000000 o 3 1043 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
-        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.pee",
-        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520c zim.peer",
-        "v1 1700000000000 o 3 1042 AC1467184CA5E0D827EE6B7D753E520B zim.peer",
-        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b ",
-        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b",
-        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e52 zim.peer",
-        "v1 1700000000000 x 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
-        "v1 1700000000000 o -3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
-        "v1 1700000000000 o 99999999999 1042 ac1467184ca5e0d827ee6b7d753e520b "
-        "zim.peer",
-        "v2 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
-        "v1  1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim.peer",
-        "v1 1700000000000 o 3 1042 ac1467184ca5e0d827ee6b7d753e520b zim peer",
+        "v1 1700000000001 o 3 1042 " CLAIM_VECTOR " zim.peer",
+        "v1 1700000000000 f 3 1042 " CLAIM_VECTOR " zim.peer",
+        "v1 1700000000000 o 4 1042 " CLAIM_VECTOR " zim.peer",
+        "v1 1700000000000 o 3 1043 " CLAIM_VECTOR " zim.peer",
+        "v1 1700000000000 o 3 1042 " CLAIM_VECTOR " zim.pee",
+        "v1 1700000000000 o 3 1042 " CLAIM_VECTOR " ",
+        "v1 1700000000000 o 3 1042 " CLAIM_VECTOR,
+        "v1 1700000000000 x 3 1042 " CLAIM_VECTOR " zim.peer",
+        "v1 1700000000000 o -3 1042 " CLAIM_VECTOR " zim.peer",
+        "v1 1700000000000 o 99999999999 1042 " CLAIM_VECTOR " zim.peer",
+        "v2 1700000000000 o 3 1042 " CLAIM_VECTOR " zim.peer",
+        "v1  1700000000000 o 3 1042 " CLAIM_VECTOR " zim.peer",
+        "v1 1700000000000 o 3 1042 " CLAIM_VECTOR " zim peer",
         "",
         "v1",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (record_claim_verify(&k, "zimbridge", "reply", bad[i],
-                                strlen(bad[i]), &v))
+        if (record_claim_verify(&ck, "reply", bad[i], strlen(bad[i]), &v))
             fail_msg("case %zu verified: %s", i, bad[i]);
+    /* The tag itself altered: one bit, uppercase hex, cut short. */
+    char alt[RECORD_CLAIM_MAX];
+    snprintf(alt, sizeof(alt), "%s", out);
+    char *tag = alt + strlen("v1 1700000000000 o 3 1042 ");
+    tag[31] = tag[31] == '0' ? '1' : '0';
+    assert_false(record_claim_verify(&ck, "reply", alt, strlen(alt), &v));
+    snprintf(alt, sizeof(alt), "%s", out);
+    for (int i = 0; i < 32; i++)
+        tag[i] = (char)(tag[i] >= 'a' ? tag[i] - 32 : tag[i]);
+    assert_true(strcmp(alt, out) != 0);
+    assert_false(record_claim_verify(&ck, "reply", alt, strlen(alt), &v));
     /* A failure's claim, a long topic; refused to sign: a space in the
      * topic, a topic over Kafka's 249, a negative offset. */
     char topic[250];
@@ -171,18 +186,23 @@ static void test_claim(void **s)
                               .offset = 0,
                               .topic = topic,
                               .topic_len = 249};
-    assert_int_equal(record_claim_sign(&k, "g", "dlq", &c, out), 0);
-    assert_true(record_claim_verify(&k, "g", "dlq", out, strlen(out), &v) &&
-                v.failed);
+    assert_int_equal(record_claim_sign(&ck, "dlq", &c, out), 0);
+    assert_true(record_claim_verify(&ck, "dlq", out, strlen(out), &v) &&
+                v.failed && v.topic_len == 249);
     c.topic_len = 250;
-    assert_int_equal(record_claim_sign(&k, "g", "dlq", &c, out), -1);
+    assert_int_equal(record_claim_sign(&ck, "dlq", &c, out), -1);
     c.topic = "a b";
     c.topic_len = 3;
-    assert_int_equal(record_claim_sign(&k, "g", "dlq", &c, out), -1);
+    assert_int_equal(record_claim_sign(&ck, "dlq", &c, out), -1);
     c.topic = "ab";
     c.topic_len = 2;
     c.offset = -1;
-    assert_int_equal(record_claim_sign(&k, "g", "dlq", &c, out), -1);
+    assert_int_equal(record_claim_sign(&ck, "dlq", &c, out), -1);
+    record_claim_forget(&ck);
+    record_claim_forget(&ck_other_app);
+    record_claim_forget(&ck_other_group);
+    record_claim_forget(&ck_prefix);
+    assert_int_equal(record_claim_sign(&ck, "reply", &c, out), -1);
     record_mac_forget(&k);
     record_mac_forget(&other);
 }
