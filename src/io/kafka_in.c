@@ -59,6 +59,7 @@ struct kafka_in {
     int64_t skipped;      /* records skipped: finished before assignment */
     struct offsets_limit limit; /* of the window */
     int64_t window;             /* sent and not committed, all partitions */
+    int64_t next_refresh_ms;    /* refresh_idle's next look */
 };
 
 static int role_of(const struct kafka_in *ki, const char *topic)
@@ -655,9 +656,13 @@ static rd_kafka_topic_partition_list_t *commit_list(struct kafka_in *ki)
     return l;
 }
 
-/* Marks the idle partitions whose commit is older than REFRESH_MS. */
+/* Marks the idle partitions whose commit is older than REFRESH_MS (looks
+ * once a second). */
 static void refresh_idle(struct kafka_in *ki, int64_t now)
 {
+    if (now < ki->next_refresh_ms)
+        return;
+    ki->next_refresh_ms = now + 1000;
     for (struct ptrack *p = ki->parts; p; p = p->next)
         if (p->offs.n == 0 && p->committed >= 0 && !p->in_commit &&
             now - p->committed_ms >= REFRESH_MS) {
