@@ -30,6 +30,7 @@ static const char *const failure_headers[] = {"zim.error.code",
                                               "kafka_dlt-exception-message",
                                               "zim.value.truncated",
                                               RECORD_MAC_HEADER,
+                                              RECORD_CLAIM_HEADER,
                                               NULL};
 
 int dlq_is_failure_header(const char *name)
@@ -209,8 +210,9 @@ int dlq_reply(const struct job *job, const struct config *cfg, struct buf *b,
     if (buf_failed(b) || *hdrs == NULL ||
         copy_headers(job->rkm, cfg->copy_headers, *hdrs) == -1)
         return -1;
-    /* Even if reply.copy_headers names it: only the bridge's own. */
+    /* Even if reply.copy_headers names them: only the bridge's own. */
     rd_kafka_header_remove(*hdrs, RECORD_MAC_HEADER);
+    rd_kafka_header_remove(*hdrs, RECORD_CLAIM_HEADER);
     return 0;
 }
 

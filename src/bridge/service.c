@@ -120,8 +120,7 @@ static int claim(struct service *s, rd_kafka_headers_t *h,
                              .offset = j->rkm->offset,
                              .topic = topic,
                              .topic_len = strlen(topic)};
-    char v[RECORD_CLAIM_MAX];
-    rd_kafka_header_remove(h, RECORD_CLAIM_HEADER); /* copied: not ours */
+    char v[RECORD_CLAIM_MAX]; /* an input's own was stripped (dlq.c) */
     return record_claim_sign(&s->claim, dlq_mac_kind(r->topic), &c, v) == 0 &&
                    rd_kafka_header_add(h, RECORD_CLAIM_HEADER, -1, v, -1) ==
                        RD_KAFKA_RESP_ERR_NO_ERROR
