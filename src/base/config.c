@@ -212,6 +212,60 @@ static const struct setting settings[] = {
     {"pack.linger_ms", S_INT, "0", 0, 10000, NULL, 0, F(pack_linger_ms),
      "how long a call that could go may wait to fill up with identical "
      "events (0: it goes at once)"},
+    /* OpenTelemetry (README, "Tracing"): off unless an endpoint is set.
+     * The standard OTEL_* variables set these too (config_load_env). */
+    {"otel.endpoint", S_STR, NULL, 0, 0, NULL, S_URL, F(otel_endpoint),
+     "OTLP/HTTP base URL; traces go to <it>/v1/traces "
+     "(OTEL_EXPORTER_OTLP_ENDPOINT). Unset: no tracing"},
+    {"otel.traces_endpoint", S_STR, NULL, 0, 0, NULL, S_URL,
+     F(otel_traces_endpoint),
+     "OTLP/HTTP traces URL, used as it is "
+     "(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); wins over otel.endpoint"},
+    {"otel.headers", S_STR, NULL, 0, 0, NULL, S_SENSITIVE, F(otel_headers),
+     "headers of each export, key=value,... with values percent-encoded "
+     "(OTEL_EXPORTER_OTLP_HEADERS); prefer otel.headers_file"},
+    {"otel.headers_file", S_STR, NULL, 0, 0, NULL, 0, F(otel_headers_file),
+     "file holding otel.headers (first line), read at start"},
+    {"otel.tls.ca_file", S_STR, NULL, 0, 0, NULL, 0, F(otel_ca_file),
+     "extra CA bundle (PEM) to trust for the OTLP endpoint "
+     "(OTEL_EXPORTER_OTLP_CERTIFICATE); verification is always on"},
+    {"otel.allow_insecure_http", S_ENUM, "false", 0, 0, "false|true", 0,
+     F(otel_allow_insecure_http),
+     "allow http:// to an OTLP endpoint that is not loopback (a collector "
+     "in the cluster): spans, and otel.headers, go in the clear. Logs a "
+     "warning and sets zimbridge_insecure_transport 1"},
+    {"otel.service_name", S_STR, "zimbridge", 0, 0, NULL, 0,
+     F(otel_service_name), "service.name of the spans (OTEL_SERVICE_NAME)"},
+    {"otel.resource_attributes", S_STR, NULL, 0, 0, NULL, 0,
+     F(otel_resource_attributes),
+     "more resource attributes, key=value,... percent-encoded "
+     "(OTEL_RESOURCE_ATTRIBUTES)"},
+    {"otel.sampler", S_ENUM, "parentbased_always_on", 0, 0,
+     "always_on|always_off|traceidratio|parentbased_always_on|"
+     "parentbased_always_off|parentbased_traceidratio",
+     0, F(otel_sampler),
+     "which records are traced (OTEL_TRACES_SAMPLER); parentbased_*: a "
+     "record with a valid traceparent follows its sampled flag"},
+    {"otel.sampler_arg", S_STR, "1.0", 0, 0, NULL, 0, F(otel_sampler_arg),
+     "the ratio of the *traceidratio samplers, 0..1 "
+     "(OTEL_TRACES_SAMPLER_ARG)"},
+    {"otel.record_key", S_ENUM, "false", 0, 0, "false|true", 0,
+     F(otel_record_key),
+     "put the record key (a conversation id) in the process span"},
+    {"otel.reply_context", S_ENUM, "new", 0, 0, "new|copy", 0,
+     F(otel_reply_context),
+     "traceparent of reply and DLQ records: new: the send span's; copy: "
+     "the input's, as without tracing"},
+    {"otel.queue_size", S_INT, "2048", 16, 1000000, NULL, 0, F(otel_queue_size),
+     "spans waiting for export; when full, new ones are dropped and "
+     "counted (OTEL_BSP_MAX_QUEUE_SIZE)"},
+    {"otel.batch_size", S_INT, "512", 1, 100000, NULL, 0, F(otel_batch_size),
+     "most spans per export (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)"},
+    {"otel.flush_ms", S_INT, "1000", 10, 600000, NULL, 0, F(otel_flush_ms),
+     "longest a span waits before an export (OTEL_BSP_SCHEDULE_DELAY)"},
+    {"otel.timeout_ms", S_INT, "10000", 100, 600000, NULL, 0,
+     F(otel_timeout_ms),
+     "whole-request timeout of one export (OTEL_EXPORTER_OTLP_TIMEOUT)"},
     {"event.unknown_fields", S_ENUM, "reject", 0, 0, "reject|pass", 0,
      F(unknown_fields),
      "reject: fields ZIM does not define are errors; pass: send them on"},
@@ -582,6 +636,64 @@ static int load_stream(struct config *cfg, FILE *f, const char *path, char *err,
     return rc;
 }
 
+/* The OpenTelemetry SDK's standard variables, as otel.* settings. */
+static const struct {
+    const char *var, *key;
+} otel_vars[] = {
+    {"OTEL_EXPORTER_OTLP_ENDPOINT", "otel.endpoint"},
+    {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "otel.traces_endpoint"},
+    {"OTEL_EXPORTER_OTLP_HEADERS", "otel.headers"},
+    {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", "otel.headers"},
+    {"OTEL_EXPORTER_OTLP_CERTIFICATE", "otel.tls.ca_file"},
+    {"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "otel.tls.ca_file"},
+    {"OTEL_EXPORTER_OTLP_TIMEOUT", "otel.timeout_ms"},
+    {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "otel.timeout_ms"},
+    {"OTEL_SERVICE_NAME", "otel.service_name"},
+    {"OTEL_RESOURCE_ATTRIBUTES", "otel.resource_attributes"},
+    {"OTEL_TRACES_SAMPLER", "otel.sampler"},
+    {"OTEL_TRACES_SAMPLER_ARG", "otel.sampler_arg"},
+    {"OTEL_BSP_MAX_QUEUE_SIZE", "otel.queue_size"},
+    {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "otel.batch_size"},
+    {"OTEL_BSP_SCHEDULE_DELAY", "otel.flush_ms"},
+};
+
+/* The OTEL_* variables of env, in otel_vars' order (a signal's own
+ * variable after the general one, so it wins). Only http/json is
+ * spoken: another OTEL_EXPORTER_OTLP_PROTOCOL is an error. */
+static int load_otel_env(struct config *cfg, char *const *env, char *err,
+                         size_t errlen)
+{
+    char why[512];
+    for (size_t v = 0; v < ZB_LEN(otel_vars); v++) {
+        size_t nl = strlen(otel_vars[v].var);
+        for (char *const *e = env; e && *e; e++) {
+            if (strncmp(*e, otel_vars[v].var, nl) != 0 || (*e)[nl] != '=')
+                continue;
+            if (set_checked(cfg, otel_vars[v].key, *e + nl + 1, why,
+                            sizeof(why)) == -1) {
+                snprintf(err, errlen, "environment %s: %s", otel_vars[v].var,
+                         why);
+                return -1;
+            }
+        }
+    }
+    for (char *const *e = env; e && *e; e++) {
+        const char *p = NULL;
+        if (strncmp(*e, "OTEL_EXPORTER_OTLP_PROTOCOL=", 28) == 0)
+            p = *e + 28;
+        else if (strncmp(*e, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=", 35) == 0)
+            p = *e + 35;
+        if (p && strcmp(p, "http/json") != 0) {
+            snprintf(err, errlen,
+                     "environment: OTLP protocol '%s': zimbridge exports "
+                     "http/json only",
+                     p);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int load_env(struct config *cfg, char *const *env, char *err,
                     size_t errlen)
 {
@@ -650,6 +762,69 @@ static int read_secret_file(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+int config_otel_url(const struct config *cfg, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (cfg->otel_traces_endpoint && cfg->otel_traces_endpoint[0])
+        return snprintf(out, n, "%s", cfg->otel_traces_endpoint) < (int)n ? 0
+                                                                          : -1;
+    if (cfg->otel_endpoint == NULL || cfg->otel_endpoint[0] == '\0')
+        return 0;
+    size_t l = strlen(cfg->otel_endpoint);
+    bool slash = cfg->otel_endpoint[l - 1] == '/';
+    return snprintf(out, n, "%s%s", cfg->otel_endpoint,
+                    slash ? "v1/traces" : "/v1/traces") < (int)n
+               ? 0
+               : -1;
+}
+
+/* The otel.* settings, when tracing is on: the URL's scheme and the
+ * loopback rule of zim.endpoint, the ratio, the headers file. */
+static int otel_check(struct config *cfg, char *err, size_t errlen)
+{
+    char url[2048], shown[2048];
+    if (config_otel_url(cfg, url, sizeof(url)) == -1) {
+        snprintf(err, errlen, "otel.endpoint: too long");
+        return -1;
+    }
+    if (url[0] == '\0')
+        return 0;
+    config_url_redact(url, shown, sizeof(shown));
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        snprintf(err, errlen, "OTLP endpoint '%s' must start with https://",
+                 shown);
+        return -1;
+    }
+    if (strncmp(url, "http://", 7) == 0 && !config_endpoint_loopback(url) &&
+        !cfg->otel_allow_insecure_http) {
+        snprintf(err, errlen,
+                 "OTLP endpoint '%s': http:// is only for a loopback host; "
+                 "use https://, or set otel.allow_insecure_http = true",
+                 shown);
+        return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    double r = strtod(cfg->otel_sampler_arg, &end);
+    if (errno || end == cfg->otel_sampler_arg || *end != '\0' || !(r >= 0) ||
+        r > 1) {
+        snprintf(err, errlen, "otel.sampler_arg: '%s' is not a ratio in [0, 1]",
+                 cfg->otel_sampler_arg);
+        return -1;
+    }
+    if (cfg->otel_headers_file) {
+        char *h = NULL, why[512];
+        if (file_read_secret(cfg->otel_headers_file, &h, why, sizeof(why)) ==
+            -1) {
+            snprintf(err, errlen, "otel.headers_file %s", why);
+            return -1;
+        }
+        file_free_secret(cfg->otel_headers);
+        cfg->otel_headers = h;
+    }
+    return 0;
+}
+
 static int finish(struct config *cfg, char *err, size_t errlen)
 {
     for (size_t i = 0; i < N_SETTINGS; i++) {
@@ -715,6 +890,8 @@ static int finish(struct config *cfg, char *err, size_t errlen)
                  shown);
         return -1;
     }
+    if (otel_check(cfg, err, errlen) == -1)
+        return -1;
     for (int i = 0; i < TOPIC_ROLE_COUNT; i++) {
         if (cfg->topic[i][0] == '\0') {
             snprintf(err, errlen, "topic names must not be empty");
@@ -756,6 +933,8 @@ int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
 int config_load_env(struct config *cfg, char *const *env, char *err,
                     size_t errlen)
 {
+    if (load_otel_env(cfg, env, err, errlen) == -1)
+        return said(-1, err, errlen);
     return said(load_env(cfg, env, err, errlen), err, errlen);
 }
 

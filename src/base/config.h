@@ -22,6 +22,16 @@ enum topic_role {
 };
 #define TOPIC_ROLE_COUNT (ZB_ACTION_COUNT + 2)
 
+/* otel.sampler, in its choices' order. */
+enum config_sampler {
+    SAMPLER_ALWAYS_ON,
+    SAMPLER_ALWAYS_OFF,
+    SAMPLER_RATIO,
+    SAMPLER_PARENT_ALWAYS_ON,
+    SAMPLER_PARENT_ALWAYS_OFF,
+    SAMPLER_PARENT_RATIO,
+};
+
 struct config_kv {
     char *key; /* without the "kafka." prefix */
     char *value;
@@ -87,6 +97,16 @@ struct config {
     int64_t breaker_failures;
     int64_t breaker_probe_ms;
     int64_t breaker_probe_max_ms;
+    /* otel.*: tracing (io/otlp.h, bridge/tracing.h) */
+    char *otel_endpoint, *otel_traces_endpoint;
+    char *otel_headers, *otel_headers_file, *otel_ca_file;
+    int64_t otel_allow_insecure_http;
+    char *otel_service_name, *otel_resource_attributes;
+    int64_t otel_sampler; /* enum config_sampler */
+    char *otel_sampler_arg;
+    int64_t otel_record_key;    /* 0 false, 1 true */
+    int64_t otel_reply_context; /* 0 new, 1 copy */
+    int64_t otel_queue_size, otel_batch_size, otel_flush_ms, otel_timeout_ms;
     /* kafka.*, in the order set; later duplicates override earlier ones */
     struct config_kv *kafka;
     size_t n_kafka;
@@ -108,7 +128,9 @@ int config_load_file(struct config *cfg, const char *path, char *err,
 /* The same from an open stream; path names it in errors. */
 int config_load_stream(struct config *cfg, FILE *f, const char *path, char *err,
                        size_t errlen);
-/* Applies every ZIMBRIDGE_* variable of env (NULL-terminated), but the
+/* Applies the OpenTelemetry SDK's OTEL_* variables that zimbridge reads
+ * (as otel.* settings; README, "Tracing"), then every ZIMBRIDGE_*
+ * variable of env (NULL-terminated), but the
  * service links Kubernetes adds (config_is_service_link). An unknown name
  * fails, naming the nearest setting when it looks like a typo of one.
  * 0 or -1. */
@@ -127,6 +149,11 @@ bool config_is_service_link(const char *name, size_t nl, const char *value);
 /* Checks what the bridge needs to run (required keys, the secret, the
  * endpoint's scheme) and reads zim.server_secret_file. 0 or -1. */
 int config_finish(struct config *cfg, char *err, size_t errlen);
+
+/* The OTLP/HTTP traces URL into out: otel.traces_endpoint, else
+ * otel.endpoint + "/v1/traces", else "" (tracing is off). 0, or -1 when
+ * it does not fit. */
+int config_otel_url(const struct config *cfg, char *out, size_t n);
 
 /* Writes every effective setting as `key = value`, secrets [redacted]. */
 void config_dump(const struct config *cfg, FILE *out);

@@ -24,6 +24,7 @@ struct call {
     bool whole;          /* one job, all of its recipients: the raw bytes */
     struct buf body;     /* a built body (packed or split) */
     int64_t sent_ms;
+    int64_t sent_us;   /* wall clock, when tracing */
     struct call *next; /* on the service's free list */
 };
 

@@ -14,6 +14,7 @@
 #include "jobsched.h"
 #include "kafka_in.h"
 #include "outcome.h"
+#include "spans.h"
 #include "zim_proto.h"
 
 #include <librdkafka/rdkafka.h>
@@ -30,6 +31,9 @@ struct job_record {
     rd_kafka_headers_t *hdrs; /* template, copied for each attempt */
     bool acked;
     int64_t retry_at_ms; /* > 0 while waiting to be produced again */
+    /* Its send span (bridge/tracing.h), when tracing is on. */
+    uint8_t span_id[SPAN_ID_BYTES];
+    int64_t span_start_ns; /* 0: not produced yet */
 };
 
 struct job {
@@ -71,6 +75,10 @@ struct job {
     int calls;        /* ZIM calls that carried it */
     int packed;       /* events that shared its last call (1: alone) */
     int attempts_max; /* a split event's most attempts of one part */
+    /* Its process span (bridge/tracing.h), when tracing is on. */
+    bool traced;
+    struct spans_ref tr;
+    int64_t tr_start_ns;
 };
 
 /* A list of jobs (the loop's waiting and done lists, the calls in flight);

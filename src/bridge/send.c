@@ -9,6 +9,7 @@
 #include "send.h"
 
 #include "call.h"
+#include "tracing.h"
 
 #include "action.h"
 #include "clock.h"
@@ -34,6 +35,7 @@ struct sender {
     struct call *free_calls; /* calls answered, kept for reuse */
     uint64_t rng;            /* retry jitter */
     bool stopping;
+    struct tracing *tracing; /* NULL: off */
     /* Bumped when a job comes, goes or is queued again: which jobs are
      * ready, and which of them hold back commits, change only then. A
      * search for a job the window lets go that found none is not repeated
@@ -66,6 +68,11 @@ struct sender *sender_new(const struct config *cfg, struct jobsched *sched,
 void sender_attach(struct sender *s, struct zim_client *zc)
 {
     s->zc = zc;
+}
+
+void sender_set_tracing(struct sender *s, struct tracing *t)
+{
+    s->tracing = t;
 }
 
 void sender_destroy(struct sender *s)
@@ -262,6 +269,7 @@ static bool dispatch(struct sender *s, struct call *c, int64_t now)
     }
     metrics_sign_failed(s->m, false);
     c->sent_ms = now;
+    c->sent_us = s->tracing ? clock_wall_us() : 0;
     for (size_t i = 0; i < c->n_jobs; i++) {
         struct job *j = c->jobs[i];
         kafka_in_sent(s->ki, &j->ticket);
@@ -491,6 +499,7 @@ static void answer_job(struct sender *s, const struct call *c, struct job *j,
     zim_result_free(&j->res);
     if (c->whole) {
         j->res = *res;
+        j->res.target = NULL; /* the client's, gone after the call */
         zim_result_init(res); /* the job owns the answer now */
     } else {
         call_part(c, j, res, &j->res);
@@ -514,6 +523,8 @@ void sender_done(void *ctx, void *opaque, struct zim_result *res)
     struct sender *s = ctx;
     struct call *c = opaque;
     int64_t now = clock_mono_ms();
+    if (s->tracing)
+        tracing_call(s->tracing, c, res, c->sent_us);
     metrics_latency(s->m, (int)c->kind, (double)(now - c->sent_ms));
     struct verdict v = outcome_judge(res, c->kind);
     bool accepted = res->parsed && res->code == 0;

@@ -59,6 +59,9 @@ struct sender *sender_new(const struct config *cfg, struct jobsched *sched,
  * calls back. */
 void sender_attach(struct sender *tx, struct zim_client *zc);
 void sender_destroy(struct sender *tx); /* NULL: no-op */
+struct tracing;
+/* Each answered call gets its client span (bridge/tracing.h); NULL: off. */
+void sender_set_tracing(struct sender *tx, struct tracing *t);
 
 /* Sends what the commit window, the breaker, the quotas and the daily
  * window allow, and starts the requests under a quota at once. It reads the

@@ -19,6 +19,7 @@
 #include "ratelimit.h"
 #include "rotate.h"
 #include "send.h"
+#include "tracing.h"
 #include "window.h"
 #include "zim_client.h"
 
@@ -75,7 +76,9 @@ struct service {
      * again each turn. While one is held no record is taken after it. */
     rd_kafka_message_t *stalled;
     struct job *unscheduled;
-    int64_t stall_since_ms; /* 0: not stalled */
+    int64_t stall_since_ms;    /* 0: not stalled */
+    struct tracing *tr;        /* NULL: tracing is off */
+    int64_t drain_deadline_ms; /* shutdown: spans are flushed until then */
 };
 
 /* l: the list j is in, or NULL when only the scheduler holds it. */
@@ -151,6 +154,8 @@ static void produce(struct service *s, struct job_record *r, int64_t now)
         log_error("the %s record of offset=%" PRId64 " could not be signed "
                   "(%s): a crash may send its event again",
                   dlq_mac_kind(r->topic), j->rkm->offset, RECORD_CLAIM_HEADER);
+    if (s->tr)
+        tracing_produce(s->tr, r, h);
     rd_kafka_resp_err_t e = kafka_out_produce(
         s->ko, s->cfg->topic[r->topic], j->rkm->key, j->rkm->key_len,
         r->value.data, r->value.len, h, r, err, sizeof(err));
@@ -234,6 +239,8 @@ static void on_delivery(void *ctx, void *opaque, rd_kafka_resp_err_t err,
         return;
     }
     r->acked = true;
+    if (s->tr)
+        tracing_acked(s->tr, r);
 }
 
 static void service_hold(struct service *s, struct job *j, int64_t due)
@@ -322,6 +329,8 @@ static bool on_record(struct service *s, rd_kafka_message_t *rkm, int64_t now)
         return true;
     }
     metrics_consumed(s->m, role);
+    if (s->tr)
+        tracing_received(s->tr, j);
     s->n_jobs++;
     sender_jobs_changed(s->tx);
     /* The record's value through its envelope (core/envelope.h), then
@@ -492,6 +501,8 @@ static void sweep_done(struct service *s, int64_t now)
                 log_if_slow(s, j, now);
             if (!j->stale)
                 kafka_in_done(s->ki, &j->ticket);
+            if (!j->stale && s->tr)
+                tracing_done(s->tr, j);
             service_drop(s, &s->done, j);
         }
     }
@@ -666,6 +677,7 @@ static void shutdown_drain(struct service *s)
         service_drop(s, &s->waiting, s->waiting.head);
     drop_stalled(s);
     int64_t deadline = clock_mono_ms() + s->cfg->drain_ms;
+    s->drain_deadline_ms = deadline;
     struct jlist *inflight = sender_inflight(s->tx);
     log_info("draining: %d in flight, %d outcomes being written", inflight->n,
              s->done.n);
@@ -734,6 +746,13 @@ static void warn_insecure(const struct config *cfg, struct metrics *m)
                !config_endpoint_loopback(cfg->endpoint);
     bool verify_off = v && (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0);
     bool sasl = proto && strcasecmp(proto, "sasl_plaintext") == 0;
+    char otel[2048];
+    bool otel_plain = config_otel_url(cfg, otel, sizeof(otel)) == 0 &&
+                      strncmp(otel, "http://", 7) == 0 &&
+                      !config_endpoint_loopback(otel);
+    if (otel_plain)
+        log_warnx("otel.allow_insecure_http: spans and otel.headers go to "
+                  "the OTLP endpoint in the clear");
     if (zim)
         log_warnx("zim.allow_insecure_http: calls to ZIM go in the clear; "
                   "anyone on the path can replay a signed URL on any server "
@@ -745,7 +764,7 @@ static void warn_insecure(const struct config *cfg, struct metrics *m)
     if (sasl)
         log_warnx("kafka.allow_plaintext_sasl: SASL credentials and records "
                   "go to Kafka in the clear");
-    if (zim || verify_off || sasl)
+    if (zim || verify_off || sasl || otel_plain)
         metrics_insecure_transport(m);
 }
 
@@ -764,6 +783,9 @@ static int service_start_clients(struct service *s, char *err, size_t n)
         snprintf(err, n, "out of memory");
         return -1;
     }
+    if ((s->tr = tracing_new(cfg, s->m, err, n)) == NULL && err[0])
+        return -1;
+    sender_set_tracing(s->tx, s->tr);
     if ((s->zc = zim_client_new(cfg, sender_done, s->tx, err, n)) == NULL)
         return -1;
     sender_attach(s->tx, s->zc);
@@ -785,6 +807,7 @@ static void service_free(struct service *s)
         while (lists[k] && lists[k]->head)
             service_drop(s, lists[k], lists[k]->head);
     sender_destroy(s->tx);
+    tracing_close(s->tr, clock_mono_ms()); /* NULL after a clean stop */
     http_server_destroy(s->http);
     metrics_destroy(s->m);
     jobsched_destroy(s->sched);
@@ -864,6 +887,10 @@ int service_run(struct config *cfg, volatile sig_atomic_t *stop)
     }
     log_info("stopping on signal %d", (int)*stop);
     shutdown_drain(&s);
+    /* The spans of what finished, within what is left of the drain. */
+    tracing_close(s.tr, s.drain_deadline_ms);
+    s.tr = NULL;
+    sender_set_tracing(s.tx, NULL);
     kafka_in_close(s.ki);
     rc = 0;
     goto out;

@@ -44,7 +44,9 @@ void spans_process(const struct spans_record *r, const struct spans_policy *p,
     if (has) {
         memcpy(s->span.trace_id, parent.trace_id, TRACE_ID_BYTES);
         memcpy(s->span.parent_id, parent.span_id, SPAN_ID_BYTES);
-        s->sampled = parent.flags & TRACE_FLAG_SAMPLED;
+        s->sampled = p->ignore_parent_flag
+                         ? trace_ratio_sampled(parent.trace_id, p->root_ratio)
+                         : parent.flags & TRACE_FLAG_SAMPLED;
     } else {
         memcpy(s->span.trace_id, new_trace, TRACE_ID_BYTES);
         s->sampled = trace_ratio_sampled(new_trace, p->root_ratio);
@@ -66,6 +68,13 @@ void spans_process(const struct spans_record *r, const struct spans_policy *p,
         s->span.status = TRACE_STATUS_ERROR;
         attr_s(s, "error.type", r->error_type);
     }
+}
+
+void spans_ref_of(const struct spans_process *p, struct spans_ref *out)
+{
+    memcpy(out->trace_id, p->s.span.trace_id, TRACE_ID_BYTES);
+    memcpy(out->span_id, p->s.span.span_id, SPAN_ID_BYTES);
+    out->sampled = p->s.sampled;
 }
 
 /* Whether url[i..] starts the query parameter name= (after ? or &). */
@@ -105,26 +114,24 @@ bool spans_client(const struct spans_call *c,
                   const uint8_t new_span[SPAN_ID_BYTES],
                   struct spans_client *out)
 {
-    const struct spans_process *home = NULL;
+    const struct spans_ref *home = NULL;
     for (size_t i = 0; i < c->n_events && home == NULL; i++)
-        if (c->events[i]->s.sampled)
-            home = c->events[i];
+        if (c->events[i].sampled)
+            home = &c->events[i];
     if (home == NULL)
         return false;
     struct spans_span *s = &out->s;
     begin(s, TRACE_KIND_CLIENT, c->method, NULL);
     s->sampled = true;
-    memcpy(s->span.trace_id, home->s.span.trace_id, TRACE_ID_BYTES);
-    memcpy(s->span.parent_id, home->s.span.span_id, SPAN_ID_BYTES);
+    memcpy(s->span.trace_id, home->trace_id, TRACE_ID_BYTES);
+    memcpy(s->span.parent_id, home->span_id, SPAN_ID_BYTES);
     memcpy(s->span.span_id, new_span, SPAN_ID_BYTES);
     s->span.start_ns = c->start_ns;
     s->span.end_ns = c->end_ns;
     size_t n = c->n_events < 100 ? c->n_events : 100;
     for (size_t i = 0; i < n; i++) {
-        memcpy(out->links[i].trace_id, c->events[i]->s.span.trace_id,
-               TRACE_ID_BYTES);
-        memcpy(out->links[i].span_id, c->events[i]->s.span.span_id,
-               SPAN_ID_BYTES);
+        memcpy(out->links[i].trace_id, c->events[i].trace_id, TRACE_ID_BYTES);
+        memcpy(out->links[i].span_id, c->events[i].span_id, SPAN_ID_BYTES);
     }
     s->span.links = out->links;
     s->span.n_links = n;
@@ -148,15 +155,15 @@ bool spans_client(const struct spans_call *c,
     return true;
 }
 
-void spans_producer(const struct spans_process *ev, const char *topic,
+void spans_producer(const struct spans_ref *ev, const char *topic,
                     int64_t start_ns, int64_t end_ns,
                     const uint8_t new_span[SPAN_ID_BYTES],
                     struct spans_span *out, char *tp)
 {
     begin(out, TRACE_KIND_PRODUCER, "send", topic);
-    out->sampled = ev->s.sampled;
-    memcpy(out->span.trace_id, ev->s.span.trace_id, TRACE_ID_BYTES);
-    memcpy(out->span.parent_id, ev->s.span.span_id, SPAN_ID_BYTES);
+    out->sampled = ev->sampled;
+    memcpy(out->span.trace_id, ev->trace_id, TRACE_ID_BYTES);
+    memcpy(out->span.parent_id, ev->span_id, SPAN_ID_BYTES);
     memcpy(out->span.span_id, new_span, SPAN_ID_BYTES);
     out->span.start_ns = start_ns;
     out->span.end_ns = end_ns;

@@ -48,6 +48,17 @@ struct spans_record {
 struct spans_policy {
     double root_ratio; /* TraceIdRatioBased for records with no parent */
     bool record_key;   /* otel.record_key: the key is a conversation id */
+    /* false (the samplers always_on, always_off, traceidratio): the
+     * ratio decides for every record, a parent's flag is not read; its
+     * ids are still the span's parent. */
+    bool ignore_parent_flag;
+};
+
+/* What the other spans need of an event's process span. */
+struct spans_ref {
+    uint8_t trace_id[TRACE_ID_BYTES];
+    uint8_t span_id[SPAN_ID_BYTES];
+    bool sampled;
 };
 
 /* A built span: the trace_span and the storage its pointers use. */
@@ -72,6 +83,9 @@ void spans_process(const struct spans_record *r, const struct spans_policy *p,
                    const uint8_t new_span[SPAN_ID_BYTES],
                    struct spans_process *out);
 
+/* The ids and flag of a process span. */
+void spans_ref_of(const struct spans_process *p, struct spans_ref *out);
+
 /* One ZIM call. */
 struct spans_call {
     const char *action;     /* zim.action */
@@ -84,7 +98,7 @@ struct spans_call {
     const char *request_id; /* NULL: none */
     const char *error_type; /* NULL: it succeeded */
     int64_t start_ns, end_ns;
-    const struct spans_process *const *events; /* the events it carried */
+    const struct spans_ref *events; /* the events it carried */
     size_t n_events;
 };
 
@@ -104,7 +118,7 @@ bool spans_client(const struct spans_call *c,
 
 /* The send span of an outcome record written to topic for the event ev,
  * and in tp the record's traceparent (TRACEPARENT_LEN + 1). */
-void spans_producer(const struct spans_process *ev, const char *topic,
+void spans_producer(const struct spans_ref *ev, const char *topic,
                     int64_t start_ns, int64_t end_ns,
                     const uint8_t new_span[SPAN_ID_BYTES],
                     struct spans_span *out, char *tp);

@@ -1,6 +1,8 @@
 /* trace.c - traceparent and OTLP/JSON spans (see trace.h). */
 #include "trace.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char hexdig[] = "0123456789abcdef";
@@ -136,7 +138,7 @@ static void put_attrs(struct buf *b, const struct trace_attr *a, size_t n)
     buf_puts(b, "]");
 }
 
-static void put_span(struct buf *b, const struct trace_span *sp)
+int trace_span_json(const struct trace_span *sp, struct buf *b)
 {
     put_id(b, "{\"traceId\":", sp->trace_id, TRACE_ID_BYTES);
     put_id(b, ",\"spanId\":", sp->span_id, SPAN_ID_BYTES);
@@ -165,11 +167,11 @@ static void put_span(struct buf *b, const struct trace_span *sp)
         put_str(b, sp->status_message);
     }
     buf_puts(b, "}}");
+    return buf_failed(b) ? -1 : 0;
 }
 
-int trace_otlp_json(const struct trace_attr *resource, size_t n_resource,
-                    const char *scope, const char *version,
-                    const struct trace_span *spans, size_t n, struct buf *out)
+int trace_otlp_head(const struct trace_attr *resource, size_t n_resource,
+                    const char *scope, const char *version, struct buf *out)
 {
     buf_puts(out, "{\"resourceSpans\":[{\"resource\":{\"attributes\":");
     put_attrs(out, resource, n_resource);
@@ -178,11 +180,97 @@ int trace_otlp_json(const struct trace_attr *resource, size_t n_resource,
     buf_puts(out, ",\"version\":");
     put_str(out, version);
     buf_puts(out, "},\"spans\":[");
+    return buf_failed(out) ? -1 : 0;
+}
+
+int trace_otlp_tail(struct buf *out)
+{
+    buf_puts(out, "]}]}]}");
+    return buf_failed(out) ? -1 : 0;
+}
+
+int trace_otlp_json(const struct trace_attr *resource, size_t n_resource,
+                    const char *scope, const char *version,
+                    const struct trace_span *spans, size_t n, struct buf *out)
+{
+    trace_otlp_head(resource, n_resource, scope, version, out);
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_puts(out, ",");
-        put_span(out, &spans[i]);
+        trace_span_json(&spans[i], out);
     }
-    buf_puts(out, "]}]}]}");
-    return buf_failed(out) ? -1 : 0;
+    return trace_otlp_tail(out);
+}
+
+/* ---- key=value lists ---- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* s[0..n) trimmed of spaces and tabs, percent-decoded into out (n + 1).
+ * -1 on a bad escape or a decoded control character. */
+static int kv_part(const char *s, size_t n, bool decode, char *out)
+{
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (decode && c == '%') {
+            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+                return -1;
+            c = (unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int trace_kv_parse(const char *s, trace_kv_fn fn, void *ctx, char *err,
+                   size_t errlen)
+{
+    size_t len = s ? strlen(s) : 0;
+    char *k = malloc(len + 1), *v = malloc(len + 1);
+    int rc = k && v ? 0 : -1;
+    if (rc == -1)
+        snprintf(err, errlen, "out of memory");
+    for (size_t i = 0, item = 1; rc == 0 && i < len; item++) {
+        const char *comma = memchr(s + i, ',', len - i);
+        size_t end = comma ? (size_t)(comma - s) : len;
+        const char *eq = memchr(s + i, '=', end - i);
+        if (strspn(s + i, " \t") >= end - i) {
+            i = end + 1; /* an empty item */
+            continue;
+        }
+        if (eq == NULL || kv_part(s + i, (size_t)(eq - s) - i, false, k) ||
+            k[0] == '\0' || strpbrk(k, " :") ||
+            kv_part(eq + 1, end - (size_t)(eq - s) - 1, true, v)) {
+            snprintf(err, errlen,
+                     "item %zu is not key=value (a key without spaces or "
+                     "colons, a percent-encoded value)",
+                     item);
+            rc = -1;
+        } else if (fn(ctx, k, v) == -1) {
+            snprintf(err, errlen, "item %zu: out of memory", item);
+            rc = -1;
+        }
+        i = end + 1;
+    }
+    free(k);
+    free(v);
+    return rc;
 }

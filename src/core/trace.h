@@ -93,5 +93,22 @@ struct trace_span {
 int trace_otlp_json(const struct trace_attr *resource, size_t n_resource,
                     const char *scope, const char *version,
                     const struct trace_span *spans, size_t n, struct buf *out);
+/* The same in pieces, for a body put together from spans encoded apart
+ * (the exporter): the head, then spans joined by ",", then the tail.
+ * 0, or -1 (out poisoned). */
+int trace_otlp_head(const struct trace_attr *resource, size_t n_resource,
+                    const char *scope, const char *version, struct buf *out);
+int trace_span_json(const struct trace_span *sp, struct buf *out);
+int trace_otlp_tail(struct buf *out);
+
+/* A "key=value,key=value" list as OTEL_EXPORTER_OTLP_HEADERS and
+ * OTEL_RESOURCE_ATTRIBUTES hold: spaces around items trimmed, values
+ * percent-decoded. fn gets each pair (NUL-terminated, valid during the
+ * call) and returns 0 or -1. An empty item is skipped; a decoded control
+ * character (CR, LF: a header injection) is an error. 0, or -1 with err
+ * (which never quotes the list: it may hold credentials). */
+typedef int (*trace_kv_fn)(void *ctx, const char *key, const char *value);
+int trace_kv_parse(const char *s, trace_kv_fn fn, void *ctx, char *err,
+                   size_t errlen);
 
 #endif

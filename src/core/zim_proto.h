@@ -32,6 +32,9 @@ struct zim_result {
     size_t n_audit;
     char msg_id[32]; /* exact digits; "" when absent */
     int64_t msg_seq; /* -1 when absent */
+    /* The request target (path and signed query) the client sent:
+     * borrowed, valid only during zim_done_fn (tracing reads it). */
+    const char *target;
 };
 
 void zim_result_init(struct zim_result *res);

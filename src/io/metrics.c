@@ -67,6 +67,7 @@ struct metrics {
     _Atomic uint64_t sign_failures;
     _Atomic uint64_t memory_stalls;
     _Atomic uint64_t recovered; /* records the ledger found finished */
+    _Atomic uint64_t otel[METRICS_OTEL_COUNT]; /* spans (metrics.h) */
     pthread_mutex_t lag_mu;
     struct lag lags[MAX_LAGS], next[MAX_LAGS];
     size_t n_lags, n_next;
@@ -201,6 +202,41 @@ void metrics_sign_failed(struct metrics *m, bool failing)
 void metrics_memory_stall(struct metrics *m)
 {
     atomic_fetch_add(&m->memory_stalls, 1);
+}
+
+void metrics_otel(struct metrics *m, enum metrics_otel what, uint64_t n)
+{
+    if (m && what < METRICS_OTEL_COUNT)
+        atomic_fetch_add(&m->otel[what], n);
+}
+
+static void head(struct buf *b, const char *name, const char *type,
+                 const char *help);
+static void single(struct buf *b, const char *name, const char *type,
+                   const char *help, uint64_t v);
+
+static void render_otel(struct buf *b, struct metrics *m)
+{
+    static const char *const dropped[] = {"queue_full", "rejected", "failed"};
+    single(b, "zimbridge_otel_spans_exported_total", "counter",
+           "Spans the OTLP endpoint took.",
+           atomic_load(&m->otel[METRICS_OTEL_EXPORTED]));
+    head(b, "zimbridge_otel_spans_dropped_total", "counter",
+         "Spans not exported: queue_full (the exporter's queue was full), "
+         "rejected (the endpoint refused them: 400, 413, partial success), "
+         "failed (no answer, or retries used up).");
+    for (int i = 0; i < 3; i++)
+        buf_printf(
+            b,
+            "zimbridge_otel_spans_dropped_total{reason=\"%s\"} %" PRIu64 "\n",
+            dropped[i], atomic_load(&m->otel[METRICS_OTEL_DROPPED_FULL + i]));
+    single(b, "zimbridge_otel_export_retries_total", "counter",
+           "OTLP exports tried again (429, 502, 503, 504).",
+           atomic_load(&m->otel[METRICS_OTEL_RETRIES]));
+    single(b, "zimbridge_otel_invalid_traceparent_total", "counter",
+           "Input records whose traceparent header was not valid W3C trace "
+           "context: their process span started a new trace.",
+           atomic_load(&m->otel[METRICS_OTEL_INVALID_PARENT]));
 }
 
 void metrics_recovered(struct metrics *m, uint64_t n)
@@ -425,6 +461,7 @@ int metrics_render(struct metrics *m, struct buf *b)
            "outcome in the reply and DLQ topics on assignment (the ledger), "
            "and so not sent again.",
            atomic_load(&m->recovered));
+    render_otel(b, m);
     head(b, "zimbridge_insecure_transport", "gauge",
          "1 when a setting weakens transport security (zim.allow_insecure_"
          "http to a non-loopback host, Kafka certificate verification off).");

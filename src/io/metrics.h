@@ -49,6 +49,17 @@ void metrics_memory_stall(struct metrics *m);
 void metrics_insecure_transport(struct metrics *m);
 /* n records found finished by the ledger on assignment. */
 void metrics_recovered(struct metrics *m, uint64_t n);
+/* Tracing's counters (io/otlp.h, bridge/tracing.h); any thread. */
+enum metrics_otel {
+    METRICS_OTEL_EXPORTED,
+    METRICS_OTEL_DROPPED_FULL,
+    METRICS_OTEL_DROPPED_REJECTED,
+    METRICS_OTEL_DROPPED_FAILED,
+    METRICS_OTEL_RETRIES,
+    METRICS_OTEL_INVALID_PARENT,
+    METRICS_OTEL_COUNT
+};
+void metrics_otel(struct metrics *m, enum metrics_otel what, uint64_t n);
 void metrics_broadcast_remaining(struct metrics *m, int64_t n);
 void metrics_paused(struct metrics *m, unsigned mask);
 /* The main loop turned at mono_ms. */

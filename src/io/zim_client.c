@@ -3,6 +3,7 @@
 #include "zim_client.h"
 
 #include "fileio.h"
+#include "http_tls.h"
 
 #include "buf.h"
 #include "log.h"
@@ -113,22 +114,10 @@ struct zim_client *zim_client_new(const struct config *cfg, zim_done_fn done,
         curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->resp);
         curl_easy_setopt(e, CURLOPT_PRIVATE, s);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                          (long)cfg->connect_timeout_ms);
-        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-        /* Verification stays on; a CA file only adds trust. */
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-        if (cfg->ca_file) {
-            curl_easy_setopt(e, CURLOPT_CAINFO, cfg->ca_file);
-            /* Read it for each new connection: a rotated CA takes effect
-             * on the next one (kept-alive connections keep theirs). */
-            curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
-        }
+        http_tls_setup(e, cfg->ca_file);
     }
     return zc;
 oom:
@@ -232,6 +221,7 @@ static void complete(struct zim_client *zc, CURLMsg *m)
     struct zim_result res;
     zim_result_init(&res);
     res.curl_rc = (int)m->data.result;
+    res.target = s->url.data;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &res.http);
     curl_multi_remove_handle(zc->multi, s->easy);
     /* Whether ZIM may have acted: the whole body went out (a timeout

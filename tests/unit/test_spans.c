@@ -144,6 +144,31 @@ static void test_process_attributes(void **st)
     assert_string_equal(attr_str(&out.s, "error.type"), "validation");
 }
 
+/* The samplers that are not parent-based (always_on, always_off,
+ * traceidratio): the ratio decides, the parent's ids are kept. */
+static void test_ignore_parent_flag(void **st)
+{
+    (void)st;
+    const char *on = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const char *off = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+    struct spans_record r = {.topic = "t", .group = "g"};
+    struct spans_policy p = {.root_ratio = 0.0, .ignore_parent_flag = true};
+    struct spans_process out;
+    r.traceparent = on;
+    r.traceparent_len = strlen(on);
+    spans_process(&r, &p, new_trace, span_a, &out);
+    assert_false(out.s.sampled);
+    assert_int_equal(out.s.span.parent_id[0], 0xb7);
+    p.root_ratio = 1.0;
+    r.traceparent = off;
+    spans_process(&r, &p, new_trace, span_a, &out);
+    assert_true(out.s.sampled);
+    assert_int_equal(out.s.span.trace_id[0], 0x0a);
+    p.ignore_parent_flag = false;
+    spans_process(&r, &p, new_trace, span_a, &out);
+    assert_false(out.s.sampled); /* parent-based: its flag 00 */
+}
+
 /* A packed call of 3 events from 3 traces: one CLIENT span, 3 links whose
  * trace ids are the 3 inputs', in the first sampled event's trace, under
  * its process span. */
@@ -157,7 +182,7 @@ static void test_packed_call(void **st)
     };
     const struct spans_policy p = {.root_ratio = 0.0};
     struct spans_process ev[3];
-    const struct spans_process *evp[3];
+    struct spans_ref evp[3];
     for (int i = 0; i < 3; i++) {
         struct spans_record r = {.topic = "zim.peer",
                                  .partition = i,
@@ -167,7 +192,7 @@ static void test_packed_call(void **st)
                                  .traceparent_len = strlen(tps[i])};
         uint8_t sid[SPAN_ID_BYTES] = {0xe0, 0, 0, 0, 0, 0, 0, (uint8_t)i};
         spans_process(&r, &p, new_trace, sid, &ev[i]);
-        evp[i] = &ev[i];
+        spans_ref_of(&ev[i], &evp[i]);
         /* Each process span's parent is its input's span. */
         assert_int_equal(ev[i].s.span.parent_id[0], 0x11 * (i + 1));
     }
@@ -224,7 +249,7 @@ static void test_packed_call(void **st)
     assert_int_equal(links, 4); /* the span's own and 3 links */
     buf_free(&b);
     /* No event sampled: no call span. */
-    ev[1].s.sampled = ev[2].s.sampled = false;
+    evp[1].sampled = evp[2].sampled = false;
     assert_false(spans_client(&c, call_id, &cs));
 }
 
@@ -233,12 +258,12 @@ static void test_links_bounded(void **st)
 {
     (void)st;
     static struct spans_process ev[101];
-    static const struct spans_process *evp[101];
+    static struct spans_ref evp[101];
     const struct spans_policy p = {.root_ratio = 1.0};
     for (int i = 0; i < 101; i++) {
         struct spans_record r = {.topic = "t", .group = "g", .offset = i};
         spans_process(&r, &p, new_trace, span_a, &ev[i]);
-        evp[i] = &ev[i];
+        spans_ref_of(&ev[i], &evp[i]);
     }
     struct spans_call c = {.action = "SendPeerMessage",
                            .method = "POST",
@@ -271,18 +296,20 @@ static void test_producer(void **st)
     const struct spans_policy p = {.root_ratio = 0.0};
     struct spans_process ev;
     spans_process(&r, &p, new_trace, span_a, &ev);
+    struct spans_ref ref;
+    spans_ref_of(&ev, &ref);
     const uint8_t sid[SPAN_ID_BYTES] = {0x5e, 0x4d, 0, 0, 0, 0, 0, 2};
     struct spans_span out;
     char out_tp[TRACEPARENT_LEN + 1];
-    spans_producer(&ev, "zim.reply", 1, 2, sid, &out, out_tp);
+    spans_producer(&ref, "zim.reply", 1, 2, sid, &out, out_tp);
     assert_string_equal(out.span.name, "send zim.reply");
     assert_int_equal(out.span.kind, TRACE_KIND_PRODUCER);
     assert_memory_equal(out.span.parent_id, span_a, SPAN_ID_BYTES);
     assert_string_equal(
         out_tp, "00-0af7651916cd43dd8448eb211c80319c-5e4d000000000002-01");
     assert_string_equal(attr_str(&out, "messaging.operation.type"), "send");
-    ev.s.sampled = false;
-    spans_producer(&ev, "zim.reply", 1, 2, sid, &out, out_tp);
+    ref.sampled = false;
+    spans_producer(&ref, "zim.reply", 1, 2, sid, &out, out_tp);
     assert_string_equal(
         out_tp, "00-0af7651916cd43dd8448eb211c80319c-5e4d000000000002-00");
 }
@@ -320,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_process_parent_table),
         cmocka_unit_test(test_process_attributes),
+        cmocka_unit_test(test_ignore_parent_flag),
         cmocka_unit_test(test_packed_call),
         cmocka_unit_test(test_links_bounded),
         cmocka_unit_test(test_producer),

@@ -221,6 +221,54 @@ static void test_otlp_json(void **s)
     buf_free(&b);
 }
 
+/* key=value lists (OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES). */
+static int collect(void *ctx, const char *k, const char *v)
+{
+    struct buf *b = ctx;
+    return buf_printf(b, "[%s|%s]", k, v);
+}
+
+static void test_kv(void **s)
+{
+    (void)s;
+    static const struct {
+        const char *in, *out; /* out NULL: refused */
+    } t[] = {
+        {"", ""},
+        {"a=1", "[a|1]"},
+        {" api-key = s%3Dcr%2Cet , x=y ", "[api-key|s=cr,et][x|y]"},
+        {"deployment.environment=生产,team=チーム",
+         "[deployment.environment|生产]"
+         "[team|チーム]"},
+        {"a=1,,b=2,", "[a|1][b|2]"},
+        {"k=", "[k|]"},
+        {"a=%E2%9C%93", "[a|\xe2\x9c\x93]"},
+        {"novalue", NULL},
+        {"=v", NULL},
+        {"a b=1", NULL},
+        {"a=x%0D%0AInjected: 1", NULL}, /* CR LF: a header injection */
+        {"a=%4", NULL},
+        {"a=%zz", NULL},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct buf b;
+        buf_init(&b, 4096);
+        buf_puts(&b, "");
+        char err[256] = "";
+        int rc = trace_kv_parse(t[i].in, collect, &b, err, sizeof(err));
+        if (t[i].out == NULL) {
+            if (rc != -1)
+                fail_msg("case %zu '%s' was taken: %s", i, t[i].in, b.data);
+            assert_null(strstr(err, "Injected"));
+        } else {
+            if (rc != 0)
+                fail_msg("case %zu '%s' refused: %s", i, t[i].in, err);
+            assert_string_equal(b.data, t[i].out);
+        }
+        buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_parse_invalid),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_otlp_json),
+        cmocka_unit_test(test_kv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
