@@ -321,6 +321,77 @@ static void test_plaintext_sasl(void **s)
     config_free(&cfg);
 }
 
+/* The OpenTelemetry SDK's variables set the otel.* settings (a signal's
+ * own variable wins over the general one, ZIMBRIDGE_OTEL_* over both);
+ * the traces URL; the loopback rule of zim.endpoint; the ratio; only
+ * http/json. */
+static void test_otel(void **s)
+{
+    (void)s;
+    char err[512], url[256];
+    struct config cfg;
+    ready(&cfg);
+    assert_int_equal(config_otel_url(&cfg, url, sizeof(url)), 0);
+    assert_string_equal(url, ""); /* off by default */
+    char *env[] = {"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318/",
+                   "OTEL_SERVICE_NAME=聊天-bridge",
+                   "OTEL_TRACES_SAMPLER=parentbased_traceidratio",
+                   "OTEL_TRACES_SAMPLER_ARG=0.25",
+                   "OTEL_EXPORTER_OTLP_HEADERS=api-key=a",
+                   "OTEL_EXPORTER_OTLP_TRACES_HEADERS=api-key=b",
+                   "OTEL_BSP_MAX_QUEUE_SIZE=4096",
+                   "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod",
+                   "ZIMBRIDGE_OTEL_FLUSH_MS=250",
+                   NULL};
+    assert_int_equal(config_load_env(&cfg, env, err, sizeof(err)), 0);
+    assert_int_equal(config_finish(&cfg, err, sizeof(err)), 0);
+    assert_int_equal(config_otel_url(&cfg, url, sizeof(url)), 0);
+    assert_string_equal(url, "http://127.0.0.1:4318/v1/traces");
+    assert_string_equal(cfg.otel_service_name, "聊天-bridge");
+    assert_int_equal(cfg.otel_sampler, SAMPLER_PARENT_RATIO);
+    assert_string_equal(cfg.otel_sampler_arg, "0.25");
+    assert_string_equal(cfg.otel_headers, "api-key=b");
+    assert_int_equal(cfg.otel_queue_size, 4096);
+    assert_int_equal(cfg.otel_flush_ms, 250);
+    /* The traces endpoint is used as it is. */
+    char *env2[] = {
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=https://otel.example/custom", NULL};
+    assert_int_equal(config_load_env(&cfg, env2, err, sizeof(err)), 0);
+    assert_int_equal(config_otel_url(&cfg, url, sizeof(url)), 0);
+    assert_string_equal(url, "https://otel.example/custom");
+    config_free(&cfg);
+    static const struct {
+        const char *key, *value, *says;
+    } bad[] = {
+        {"otel.endpoint", "http://collector.observability:4318",
+         "otel.allow_insecure_http"},
+        {"otel.endpoint", "grpc://127.0.0.1:4317", "https://"},
+        {"otel.sampler_arg", "1.5", "otel.sampler_arg"},
+        {"otel.sampler_arg", "nan", "otel.sampler_arg"},
+        {"otel.sampler_arg", "half", "otel.sampler_arg"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ready(&cfg);
+        config_set(&cfg, "otel.endpoint", "http://127.0.0.1:4318", err,
+                   sizeof(err));
+        assert_int_equal(
+            config_set(&cfg, bad[i].key, bad[i].value, err, sizeof(err)), 0);
+        if (config_finish(&cfg, err, sizeof(err)) != -1 ||
+            strstr(err, bad[i].says) == NULL)
+            fail_msg("%s = %s: taken or unclear (%s)", bad[i].key, bad[i].value,
+                     err);
+        config_free(&cfg);
+    }
+    ready(&cfg);
+    char *proto[] = {"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", NULL};
+    assert_int_equal(config_load_env(&cfg, proto, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "http/json"));
+    char *sampler[] = {"OTEL_TRACES_SAMPLER=jaeger_remote", NULL};
+    assert_int_equal(config_load_env(&cfg, sampler, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "OTEL_TRACES_SAMPLER"));
+    config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_finish_requires),
         cmocka_unit_test(test_env_service_links),
         cmocka_unit_test(test_plaintext_endpoint),
+        cmocka_unit_test(test_otel),
         cmocka_unit_test(test_plaintext_sasl),
         cmocka_unit_test(test_endpoint_credentials),
     };
