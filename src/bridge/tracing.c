@@ -39,6 +39,10 @@ struct tracing {
     struct spans_span send;
     struct spans_ref refs[PACK_MAX_RECIPIENTS];
     char url[SPANS_URL_MAX], err[32];
+    /* The attributes each kind of span shares, encoded once: per input
+     * topic, per output topic, per action. */
+    struct buf consts_buf[TOPIC_ROLE_COUNT + ZB_ACTION_COUNT];
+    struct spans_consts consts[TOPIC_ROLE_COUNT + ZB_ACTION_COUNT];
 };
 
 static int64_t wall_ns(void)
@@ -126,6 +130,26 @@ static void host_of(const char *url, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)len, h);
 }
 
+/* consts[role] for each topic, consts[TOPIC_ROLE_COUNT + a] per action. */
+static int make_consts(struct tracing *t)
+{
+    int rc = 0;
+    for (int i = 0; i < TOPIC_ROLE_COUNT + ZB_ACTION_COUNT; i++) {
+        struct buf *b = &t->consts_buf[i];
+        buf_init(b, 64 * 1024);
+        if (i < ZB_ACTION_COUNT)
+            rc |= spans_process_consts(t->topics[i], t->group, b);
+        else if (i < TOPIC_ROLE_COUNT)
+            rc |= spans_producer_consts(t->topics[i], b);
+        else
+            rc |= spans_client_consts(
+                event_kind_action((enum event_kind)(i - TOPIC_ROLE_COUNT)),
+                "POST", t->server, b);
+        t->consts[i] = (struct spans_consts){b->data, b->len};
+    }
+    return rc ? -1 : 0;
+}
+
 static void policy_of(const struct config *cfg, struct spans_policy *p)
 {
     double r = strtod(cfg->otel_sampler_arg, NULL); /* checked by config */
@@ -170,6 +194,11 @@ struct tracing *tracing_new(const struct config *cfg, struct metrics *m,
     for (int i = 0; i < TOPIC_ROLE_COUNT; i++)
         t->topics[i] = cfg->topic[i];
     host_of(cfg->endpoint, t->server, sizeof(t->server));
+    if (make_consts(t) == -1) {
+        snprintf(err, errlen, "tracing: out of memory");
+        tracing_close(t, 0);
+        return NULL;
+    }
     if (resource(t, cfg, err, errlen) == -1) {
         tracing_close(t, 0);
         return NULL;
@@ -206,14 +235,18 @@ void tracing_close(struct tracing *t, int64_t deadline_ms)
         free((char *)t->res[i].key);
         free((char *)t->res[i].s);
     }
+    for (int i = 0; i < TOPIC_ROLE_COUNT + ZB_ACTION_COUNT; i++)
+        buf_free(&t->consts_buf[i]);
     free(t->endpoint);
     free(t);
 }
 
 /* ---- the spans ---- */
 
-/* j's process span into t->proc, with the ids drawn for it. */
-static void process_span(struct tracing *t, const struct job *j, int64_t end_ns)
+/* What the process span of j reads of its record; key: a buffer of 256
+ * bytes for the key, or NULL (not asked for). */
+static struct spans_record record_of(struct tracing *t, const struct job *j,
+                                     char *key)
 {
     const rd_kafka_message_t *rkm = j->rkm;
     rd_kafka_headers_t *h = NULL;
@@ -223,25 +256,21 @@ static void process_span(struct tracing *t, const struct job *j, int64_t end_ns)
         rd_kafka_header_get_last(h, "traceparent", &tp, &tpl) !=
             RD_KAFKA_RESP_ERR_NO_ERROR)
         tp = NULL;
-    char key[256];
-    size_t kl = rkm->key_len < sizeof(key) - 1 ? rkm->key_len : sizeof(key) - 1;
-    if (rkm->key)
+    bool with_key = key && rkm->key;
+    if (with_key) {
+        size_t kl = rkm->key_len < 255 ? rkm->key_len : 255;
         memcpy(key, rkm->key, kl);
-    key[rkm->key ? kl : 0] = '\0';
-    const struct spans_record r = {.topic = t->topics[j->kind],
-                                   .partition = rkm->partition,
-                                   .offset = rkm->offset,
-                                   .group = t->group,
-                                   .traceparent = tp,
-                                   .traceparent_len = tpl,
-                                   .key = rkm->key ? key : NULL,
-                                   .start_ns = j->tr_start_ns,
-                                   .end_ns = end_ns,
-                                   .error_type =
-                                       j->failure != FAILURE_NONE && end_ns
-                                           ? outcome_failure_name(j->failure)
-                                           : NULL};
-    spans_process(&r, &t->policy, j->tr.trace_id, j->tr.span_id, &t->proc);
+        key[kl] = '\0';
+    }
+    return (struct spans_record){.topic = t->topics[j->kind],
+                                 .partition = rkm->partition,
+                                 .offset = rkm->offset,
+                                 .group = t->group,
+                                 .traceparent = tp,
+                                 .traceparent_len = tpl,
+                                 .key = with_key ? key : NULL,
+                                 .start_ns = j->tr_start_ns,
+                                 .consts = &t->consts[j->kind]};
 }
 
 void tracing_received(struct tracing *t, struct job *j)
@@ -249,11 +278,11 @@ void tracing_received(struct tracing *t, struct job *j)
     j->traced = true;
     j->tr_start_ns = wall_ns();
     /* A root's trace id, if it is one; the span's own id. */
-    new_ids(t, j->tr.trace_id, TRACE_ID_BYTES);
-    new_ids(t, j->tr.span_id, SPAN_ID_BYTES);
-    process_span(t, j, 0);
-    spans_ref_of(&t->proc, &j->tr);
-    if (t->proc.invalid_parent)
+    uint8_t trace[TRACE_ID_BYTES], span[SPAN_ID_BYTES], parent[SPAN_ID_BYTES];
+    new_ids(t, trace, TRACE_ID_BYTES);
+    new_ids(t, span, SPAN_ID_BYTES);
+    const struct spans_record r = record_of(t, j, NULL);
+    if (spans_start(&r, &t->policy, trace, span, &j->tr, parent))
         metrics_otel(t->m, METRICS_OTEL_INVALID_PARENT, 1);
 }
 
@@ -261,7 +290,12 @@ void tracing_done(struct tracing *t, const struct job *j)
 {
     if (!j->traced || !j->tr.sampled)
         return;
-    process_span(t, j, wall_ns());
+    char key[256];
+    struct spans_record r = record_of(t, j, t->policy.record_key ? key : NULL);
+    r.end_ns = wall_ns();
+    r.error_type =
+        j->failure != FAILURE_NONE ? outcome_failure_name(j->failure) : NULL;
+    spans_process(&r, &t->policy, j->tr.trace_id, j->tr.span_id, &t->proc);
     otlp_submit(t->x, &t->proc.s.span);
 }
 
@@ -313,7 +347,8 @@ void tracing_call(struct tracing *t, const struct call *c,
         .start_ns = start_us * 1000,
         .end_ns = wall_ns(),
         .events = t->refs,
-        .n_events = n};
+        .n_events = n,
+        .consts = &t->consts[TOPIC_ROLE_COUNT + c->kind]};
     uint8_t id[SPAN_ID_BYTES];
     new_ids(t, id, SPAN_ID_BYTES);
     if (spans_client(&sc, id, &t->client))
@@ -333,7 +368,8 @@ void tracing_produce(struct tracing *t, struct job_record *r,
     if (t->reply_copy || h == NULL)
         return;
     char tp[TRACEPARENT_LEN + 1];
-    spans_producer(&j->tr, t->topics[r->topic], 0, 0, r->span_id, &t->send, tp);
+    spans_producer(&j->tr, t->topics[r->topic], 0, 0, r->span_id, NULL,
+                   &t->send, tp);
     rd_kafka_header_remove(h, "traceparent");
     rd_kafka_header_add(h, "traceparent", -1, tp, TRACEPARENT_LEN);
 }
@@ -345,6 +381,6 @@ void tracing_acked(struct tracing *t, const struct job_record *r)
         return;
     char tp[TRACEPARENT_LEN + 1];
     spans_producer(&j->tr, t->topics[r->topic], r->span_start_ns, wall_ns(),
-                   r->span_id, &t->send, tp);
+                   r->span_id, &t->consts[r->topic], &t->send, tp);
     otlp_submit(t->x, &t->send.span);
 }

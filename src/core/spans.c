@@ -18,6 +18,22 @@ static void attr_i(struct spans_span *s, const char *k, int64_t v)
             (struct trace_attr){.key = k, .type = TRACE_ATTR_INT, .i = v};
 }
 
+/* v in decimal into out (16 bytes). */
+static void put_int(char *out, int32_t v)
+{
+    char d[12];
+    size_t n = 0, o = 0;
+    uint32_t u = v < 0 ? 0 - (uint32_t)v : (uint32_t)v;
+    do
+        d[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        out[o++] = '-';
+    while (n)
+        out[o++] = d[--n];
+    out[o] = '\0';
+}
+
 /* Starts out as an empty span of kind named "<op> <topic>". */
 static void begin(struct spans_span *out, enum trace_kind kind, const char *op,
                   const char *topic)
@@ -26,8 +42,102 @@ static void begin(struct spans_span *out, enum trace_kind kind, const char *op,
     out->span.kind = kind;
     out->span.attrs = out->attrs;
     out->span.name = out->name;
-    snprintf(out->name, sizeof(out->name), "%s%s%s", op, topic ? " " : "",
-             topic ? topic : "");
+    size_t ol = strlen(op), tl = topic ? strlen(topic) : 0;
+    if (ol + 1 + tl >= sizeof(out->name))
+        tl = sizeof(out->name) - ol - 2;
+    memcpy(out->name, op, ol);
+    if (topic) {
+        out->name[ol] = ' ';
+        memcpy(out->name + ol + 1, topic, tl);
+        ol += 1 + tl;
+    }
+    out->name[ol] = '\0';
+}
+
+/* The shared attributes of each kind, in the order they are encoded. */
+static void process_consts(struct spans_span *s, const char *topic,
+                           const char *group)
+{
+    attr_s(s, "messaging.system", "kafka");
+    attr_s(s, "messaging.operation.type", "process");
+    attr_s(s, "messaging.operation.name", "process");
+    attr_s(s, "messaging.destination.name", topic);
+    attr_s(s, "messaging.consumer.group.name", group);
+}
+
+static void producer_consts(struct spans_span *s, const char *topic)
+{
+    attr_s(s, "messaging.system", "kafka");
+    attr_s(s, "messaging.operation.type", "send");
+    attr_s(s, "messaging.operation.name", "send");
+    attr_s(s, "messaging.destination.name", topic);
+}
+
+static void client_consts(struct spans_span *s, const char *action,
+                          const char *method, const char *server)
+{
+    attr_s(s, "http.request.method", method);
+    attr_s(s, "server.address", server);
+    attr_s(s, "zim.action", action);
+}
+
+static void use_consts(struct spans_span *s, const struct spans_consts *c)
+{
+    s->span.attrs_pre = c->json;
+    s->span.attrs_pre_len = c->len;
+}
+
+static int encode_consts(struct spans_span *s, struct buf *out)
+{
+    return trace_attrs_json(s->span.attrs, s->span.n_attrs, out);
+}
+
+int spans_process_consts(const char *topic, const char *group, struct buf *out)
+{
+    struct spans_span s;
+    begin(&s, TRACE_KIND_CONSUMER, "process", NULL);
+    process_consts(&s, topic, group);
+    return encode_consts(&s, out);
+}
+
+int spans_producer_consts(const char *topic, struct buf *out)
+{
+    struct spans_span s;
+    begin(&s, TRACE_KIND_PRODUCER, "send", NULL);
+    producer_consts(&s, topic);
+    return encode_consts(&s, out);
+}
+
+int spans_client_consts(const char *action, const char *method,
+                        const char *server, struct buf *out)
+{
+    struct spans_span s;
+    begin(&s, TRACE_KIND_CLIENT, method, NULL);
+    client_consts(&s, action, method, server);
+    return encode_consts(&s, out);
+}
+
+bool spans_start(const struct spans_record *r, const struct spans_policy *p,
+                 const uint8_t new_trace[TRACE_ID_BYTES],
+                 const uint8_t new_span[SPAN_ID_BYTES], struct spans_ref *out,
+                 uint8_t parent_id[SPAN_ID_BYTES])
+{
+    struct trace_ctx parent;
+    bool has = r->traceparent &&
+               trace_parse(r->traceparent, r->traceparent_len, &parent) == 0;
+    if (has) {
+        memcpy(out->trace_id, parent.trace_id, TRACE_ID_BYTES);
+        memcpy(parent_id, parent.span_id, SPAN_ID_BYTES);
+        out->sampled = p->ignore_parent_flag
+                           ? trace_ratio_sampled(parent.trace_id, p->root_ratio)
+                           : parent.flags & TRACE_FLAG_SAMPLED;
+    } else {
+        memcpy(out->trace_id, new_trace, TRACE_ID_BYTES);
+        memset(parent_id, 0, SPAN_ID_BYTES);
+        out->sampled = trace_ratio_sampled(new_trace, p->root_ratio);
+    }
+    memcpy(out->span_id, new_span, SPAN_ID_BYTES);
+    return r->traceparent && !has;
 }
 
 void spans_process(const struct spans_record *r, const struct spans_policy *p,
@@ -37,30 +147,20 @@ void spans_process(const struct spans_record *r, const struct spans_policy *p,
 {
     struct spans_span *s = &out->s;
     begin(s, TRACE_KIND_CONSUMER, "process", r->topic);
-    struct trace_ctx parent;
-    bool has = r->traceparent &&
-               trace_parse(r->traceparent, r->traceparent_len, &parent) == 0;
-    out->invalid_parent = r->traceparent && !has;
-    if (has) {
-        memcpy(s->span.trace_id, parent.trace_id, TRACE_ID_BYTES);
-        memcpy(s->span.parent_id, parent.span_id, SPAN_ID_BYTES);
-        s->sampled = p->ignore_parent_flag
-                         ? trace_ratio_sampled(parent.trace_id, p->root_ratio)
-                         : parent.flags & TRACE_FLAG_SAMPLED;
-    } else {
-        memcpy(s->span.trace_id, new_trace, TRACE_ID_BYTES);
-        s->sampled = trace_ratio_sampled(new_trace, p->root_ratio);
-    }
-    memcpy(s->span.span_id, new_span, SPAN_ID_BYTES);
+    struct spans_ref ref;
+    out->invalid_parent =
+        spans_start(r, p, new_trace, new_span, &ref, s->span.parent_id);
+    memcpy(s->span.trace_id, ref.trace_id, TRACE_ID_BYTES);
+    memcpy(s->span.span_id, ref.span_id, SPAN_ID_BYTES);
+    s->sampled = ref.sampled;
     s->span.start_ns = r->start_ns;
     s->span.end_ns = r->end_ns;
-    snprintf(s->partition, sizeof(s->partition), "%d", (int)r->partition);
-    attr_s(s, "messaging.system", "kafka");
-    attr_s(s, "messaging.operation.type", "process");
-    attr_s(s, "messaging.operation.name", "process");
-    attr_s(s, "messaging.destination.name", r->topic);
+    put_int(s->partition, r->partition);
+    if (r->consts)
+        use_consts(s, r->consts);
+    else
+        process_consts(s, r->topic, r->group);
     attr_s(s, "messaging.destination.partition.id", s->partition);
-    attr_s(s, "messaging.consumer.group.name", r->group);
     attr_i(s, "messaging.kafka.offset", r->offset);
     if (p->record_key)
         attr_s(s, "messaging.kafka.message.key", r->key);
@@ -77,35 +177,31 @@ void spans_ref_of(const struct spans_process *p, struct spans_ref *out)
     out->sampled = p->s.sampled;
 }
 
-/* Whether url[i..] starts the query parameter name= (after ? or &). */
-static bool param_at(const char *url, size_t i, const char *name)
-{
-    size_t n = strlen(name);
-    return i > 0 && (url[i - 1] == '?' || url[i - 1] == '&') &&
-           strncmp(url + i, name, n) == 0 && url[i + n] == '=';
-}
-
 void spans_redact_url(const char *url, char *out, size_t n)
 {
     static const char *const secret[] = {"Signature", "SignatureNonce"};
-    size_t o = 0;
     if (n == 0)
         return;
-    for (size_t i = 0; url[i] && o + 1 < n;) {
-        const char *hit = NULL;
-        for (size_t k = 0; k < 2 && !hit; k++)
-            if (param_at(url, i, secret[k]))
-                hit = secret[k];
-        if (hit == NULL) {
-            out[o++] = url[i++];
-            continue;
+    size_t o = 0, i = 0, len = strlen(url);
+    while (i < len && o + 1 < n) {
+        /* Up to and with the next '?' or '&': a parameter starts there. */
+        size_t j = i + strcspn(url + i, "?&");
+        j += j < len;
+        size_t take = j - i < n - 1 - o ? j - i : n - 1 - o;
+        memcpy(out + o, url + i, take);
+        o += take;
+        i = j;
+        for (size_t k = 0; k < 2 && i < len && o + 1 < n; k++) {
+            size_t nl = strlen(secret[k]);
+            if (strncmp(url + i, secret[k], nl) != 0 || url[i + nl] != '=')
+                continue;
+            /* name=REDACTED, the value skipped up to the next parameter. */
+            int w = snprintf(out + o, n - o, "%s=REDACTED", secret[k]);
+            o = w < 0 || (size_t)w >= n - o ? n - 1 : o + (size_t)w;
+            i += nl + 1;
+            i += strcspn(url + i, "&#");
+            break;
         }
-        /* name=REDACTED, the value skipped up to the next parameter. */
-        int w = snprintf(out + o, n - o, "%s=REDACTED", hit);
-        o = w < 0 || (size_t)w >= n - o ? n - 1 : o + (size_t)w;
-        i += strlen(hit) + 1;
-        while (url[i] && url[i] != '&' && url[i] != '#')
-            i++;
     }
     out[o] = '\0';
 }
@@ -136,14 +232,15 @@ bool spans_client(const struct spans_call *c,
     s->span.links = out->links;
     s->span.n_links = n;
     spans_redact_url(c->url, out->url, sizeof(out->url));
-    attr_s(s, "http.request.method", c->method);
-    attr_s(s, "server.address", c->server);
+    if (c->consts)
+        use_consts(s, c->consts);
+    else
+        client_consts(s, c->action, c->method, c->server);
     attr_s(s, "url.full", out->url);
     if (c->http_status > 0)
         attr_i(s, "http.response.status_code", c->http_status);
     if (c->resend_count > 0)
         attr_i(s, "http.request.resend_count", c->resend_count);
-    attr_s(s, "zim.action", c->action);
     if (c->zim_code >= 0)
         attr_i(s, "zim.code", c->zim_code);
     attr_s(s, "zim.request_id", c->request_id);
@@ -158,7 +255,8 @@ bool spans_client(const struct spans_call *c,
 void spans_producer(const struct spans_ref *ev, const char *topic,
                     int64_t start_ns, int64_t end_ns,
                     const uint8_t new_span[SPAN_ID_BYTES],
-                    struct spans_span *out, char *tp)
+                    const struct spans_consts *consts, struct spans_span *out,
+                    char *tp)
 {
     begin(out, TRACE_KIND_PRODUCER, "send", topic);
     out->sampled = ev->sampled;
@@ -167,10 +265,10 @@ void spans_producer(const struct spans_ref *ev, const char *topic,
     memcpy(out->span.span_id, new_span, SPAN_ID_BYTES);
     out->span.start_ns = start_ns;
     out->span.end_ns = end_ns;
-    attr_s(out, "messaging.system", "kafka");
-    attr_s(out, "messaging.operation.type", "send");
-    attr_s(out, "messaging.operation.name", "send");
-    attr_s(out, "messaging.destination.name", topic);
+    if (consts)
+        use_consts(out, consts);
+    else
+        producer_consts(out, topic);
     struct trace_ctx c = {.flags = out->sampled ? TRACE_FLAG_SAMPLED : 0};
     memcpy(c.trace_id, out->span.trace_id, TRACE_ID_BYTES);
     memcpy(c.span_id, out->span.span_id, SPAN_ID_BYTES);

@@ -32,6 +32,15 @@
 #define SPANS_NAME_MAX  272 /* "process " + a topic (249) */
 #define SPANS_ATTRS_MAX 10
 
+/* The attributes every span of one kind shares (spans_*_consts(),
+ * encoded once by the caller): with them, a span carries them encoded
+ * (trace_span.attrs_pre) instead of one by one. NULL: one by one. The
+ * encoded span is the same either way. */
+struct spans_consts {
+    const char *json;
+    size_t len;
+};
+
 /* An input record as the consumer saw it. */
 struct spans_record {
     const char *topic;
@@ -42,7 +51,8 @@ struct spans_record {
     size_t traceparent_len;
     const char *key; /* NUL-terminated; put in only with record_key */
     int64_t start_ns, end_ns;
-    const char *error_type; /* NULL: valid; else why (validation) */
+    const char *error_type;            /* NULL: valid; else why (validation) */
+    const struct spans_consts *consts; /* spans_process_consts(), or NULL */
 };
 
 struct spans_policy {
@@ -83,6 +93,14 @@ void spans_process(const struct spans_record *r, const struct spans_policy *p,
                    const uint8_t new_span[SPAN_ID_BYTES],
                    struct spans_process *out);
 
+/* Only the ids and flag of r's process span (what spans_process() would
+ * give), and its parent's span id (zero: none). True when r's
+ * traceparent is there and is not valid. */
+bool spans_start(const struct spans_record *r, const struct spans_policy *p,
+                 const uint8_t new_trace[TRACE_ID_BYTES],
+                 const uint8_t new_span[SPAN_ID_BYTES], struct spans_ref *out,
+                 uint8_t parent_id[SPAN_ID_BYTES]);
+
 /* The ids and flag of a process span. */
 void spans_ref_of(const struct spans_process *p, struct spans_ref *out);
 
@@ -100,6 +118,7 @@ struct spans_call {
     int64_t start_ns, end_ns;
     const struct spans_ref *events; /* the events it carried */
     size_t n_events;
+    const struct spans_consts *consts; /* spans_client_consts(), or NULL */
 };
 
 #define SPANS_URL_MAX 2048
@@ -121,7 +140,16 @@ bool spans_client(const struct spans_call *c,
 void spans_producer(const struct spans_ref *ev, const char *topic,
                     int64_t start_ns, int64_t end_ns,
                     const uint8_t new_span[SPAN_ID_BYTES],
-                    struct spans_span *out, char *tp);
+                    const struct spans_consts *consts, struct spans_span *out,
+                    char *tp);
+
+/* The shared attributes, encoded into out: of the process spans of topic
+ * in group, of the send spans to topic, of the calls of action. 0 or -1
+ * (out poisoned). */
+int spans_process_consts(const char *topic, const char *group, struct buf *out);
+int spans_producer_consts(const char *topic, struct buf *out);
+int spans_client_consts(const char *action, const char *method,
+                        const char *server, struct buf *out);
 
 /* url with the values of Signature and SignatureNonce replaced by
  * REDACTED, into out (cut to n). */

@@ -88,23 +88,36 @@ bool trace_ratio_sampled(const uint8_t trace_id[TRACE_ID_BYTES], double ratio)
 
 /* ---- OTLP/JSON ---- */
 
+/* key"<hex>": one append. key is one of this file's literals. */
 static void put_id(struct buf *b, const char *key, const uint8_t *id, size_t n)
 {
-    char hex[2 * TRACE_ID_BYTES];
-    put_hex(hex, id, n);
-    buf_puts(b, key);
-    buf_puts(b, "\"");
-    buf_append(b, hex, 2 * n);
-    buf_puts(b, "\"");
+    char tmp[64];
+    size_t kl = strlen(key);
+    memcpy(tmp, key, kl);
+    tmp[kl] = '"';
+    char *p = put_hex(tmp + kl + 1, id, n);
+    *p++ = '"';
+    buf_append(b, tmp, (size_t)(p - tmp));
 }
 
 /* "key":"<decimal>" : OTLP/JSON's 64-bit integers are strings. */
 static void put_i64_string(struct buf *b, const char *key, int64_t v)
 {
-    buf_puts(b, key);
-    buf_puts(b, "\"");
-    buf_put_i64(b, v);
-    buf_puts(b, "\"");
+    char tmp[64], digits[24];
+    size_t kl = strlen(key), n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    memcpy(tmp, key, kl);
+    char *p = tmp + kl;
+    *p++ = '"';
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = digits[--n];
+    *p++ = '"';
+    buf_append(b, tmp, (size_t)(p - tmp));
 }
 
 static void put_str(struct buf *b, const char *s)
@@ -112,30 +125,36 @@ static void put_str(struct buf *b, const char *s)
     buf_json_str(b, s ? s : "", s ? strlen(s) : 0);
 }
 
-static void put_attrs(struct buf *b, const struct trace_attr *a, size_t n)
+/* Attribute keys are OpenTelemetry attribute names (trace.h): written as
+ * they are, with no escaping; values are escaped. */
+static void put_attrs(struct buf *b, const struct trace_attr *a, size_t n,
+                      bool comma)
 {
-    buf_puts(b, "[");
     for (size_t i = 0; i < n; i++) {
-        buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
-        put_str(b, a[i].key);
+        buf_puts(b, i || comma ? ",{\"key\":\"" : "{\"key\":\"");
+        buf_puts(b, a[i].key);
         switch (a[i].type) {
         case TRACE_ATTR_STRING:
-            buf_puts(b, ",\"value\":{\"stringValue\":");
+            buf_puts(b, "\",\"value\":{\"stringValue\":");
             put_str(b, a[i].s);
-            buf_puts(b, "}}");
+            buf_append(b, "}}", 2);
             break;
         case TRACE_ATTR_INT:
-            buf_puts(b, ",\"value\":{");
-            put_i64_string(b, "\"intValue\":", a[i].i);
-            buf_puts(b, "}}");
+            put_i64_string(b, "\",\"value\":{\"intValue\":", a[i].i);
+            buf_append(b, "}}", 2);
             break;
         case TRACE_ATTR_BOOL:
-            buf_puts(b, a[i].b ? ",\"value\":{\"boolValue\":true}}"
-                               : ",\"value\":{\"boolValue\":false}}");
+            buf_puts(b, a[i].b ? "\",\"value\":{\"boolValue\":true}}"
+                               : "\",\"value\":{\"boolValue\":false}}");
             break;
         }
     }
-    buf_puts(b, "]");
+}
+
+int trace_attrs_json(const struct trace_attr *a, size_t n, struct buf *out)
+{
+    put_attrs(out, a, n, false);
+    return buf_failed(out) ? -1 : 0;
 }
 
 int trace_span_json(const struct trace_span *sp, struct buf *b)
@@ -149,8 +168,11 @@ int trace_span_json(const struct trace_span *sp, struct buf *b)
     buf_put_field(b, ",\"kind\":", (int64_t)sp->kind);
     put_i64_string(b, ",\"startTimeUnixNano\":", sp->start_ns);
     put_i64_string(b, ",\"endTimeUnixNano\":", sp->end_ns);
-    buf_puts(b, ",\"attributes\":");
-    put_attrs(b, sp->attrs, sp->n_attrs);
+    buf_puts(b, ",\"attributes\":[");
+    if (sp->attrs_pre_len)
+        buf_append(b, sp->attrs_pre, sp->attrs_pre_len);
+    put_attrs(b, sp->attrs, sp->n_attrs, sp->attrs_pre_len > 0);
+    buf_append(b, "]", 1);
     if (sp->n_links) {
         buf_puts(b, ",\"links\":[");
         for (size_t i = 0; i < sp->n_links; i++) {
@@ -161,21 +183,26 @@ int trace_span_json(const struct trace_span *sp, struct buf *b)
         }
         buf_puts(b, "]");
     }
-    buf_put_field(b, ",\"status\":{\"code\":", (int64_t)sp->status);
-    if (sp->status_message) {
-        buf_puts(b, ",\"message\":");
-        put_str(b, sp->status_message);
+    /* UNSET with no message is the default: left out, as proto3's JSON
+     * mapping leaves out default values. */
+    if (sp->status != TRACE_STATUS_UNSET || sp->status_message) {
+        buf_put_field(b, ",\"status\":{\"code\":", (int64_t)sp->status);
+        if (sp->status_message) {
+            buf_puts(b, ",\"message\":");
+            put_str(b, sp->status_message);
+        }
+        buf_append(b, "}", 1);
     }
-    buf_puts(b, "}}");
+    buf_append(b, "}", 1);
     return buf_failed(b) ? -1 : 0;
 }
 
 int trace_otlp_head(const struct trace_attr *resource, size_t n_resource,
                     const char *scope, const char *version, struct buf *out)
 {
-    buf_puts(out, "{\"resourceSpans\":[{\"resource\":{\"attributes\":");
-    put_attrs(out, resource, n_resource);
-    buf_puts(out, "},\"scopeSpans\":[{\"scope\":{\"name\":");
+    buf_puts(out, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[");
+    put_attrs(out, resource, n_resource, false);
+    buf_puts(out, "]},\"scopeSpans\":[{\"scope\":{\"name\":");
     put_str(out, scope);
     buf_puts(out, ",\"version\":");
     put_str(out, version);

@@ -59,7 +59,7 @@ enum trace_status {
 
 enum trace_attr_type { TRACE_ATTR_STRING, TRACE_ATTR_INT, TRACE_ATTR_BOOL };
 struct trace_attr {
-    const char *key;
+    const char *key; /* an attribute name: [a-z0-9._], written unescaped */
     enum trace_attr_type type;
     const char *s; /* TRACE_ATTR_STRING: NUL-terminated, any bytes */
     int64_t i;     /* TRACE_ATTR_INT */
@@ -78,6 +78,10 @@ struct trace_span {
     const char *name;
     enum trace_kind kind;
     int64_t start_ns, end_ns; /* Unix time, ns */
+    /* Attributes already encoded (trace_attrs_json): the ones every span
+     * of its kind shares, encoded once; put before attrs. */
+    const char *attrs_pre;
+    size_t attrs_pre_len;
     const struct trace_attr *attrs;
     size_t n_attrs;
     const struct trace_link *links;
@@ -100,6 +104,9 @@ int trace_otlp_head(const struct trace_attr *resource, size_t n_resource,
                     const char *scope, const char *version, struct buf *out);
 int trace_span_json(const struct trace_span *sp, struct buf *out);
 int trace_otlp_tail(struct buf *out);
+/* The n attributes as OTLP/JSON KeyValue objects joined by ",", no
+ * brackets: what trace_span.attrs_pre holds. 0 or -1. */
+int trace_attrs_json(const struct trace_attr *a, size_t n, struct buf *out);
 
 /* A "key=value,key=value" list as OTEL_EXPORTER_OTLP_HEADERS and
  * OTEL_RESOURCE_ATTRIBUTES hold: spaces around items trimmed, values

@@ -169,6 +169,78 @@ static void test_ignore_parent_flag(void **st)
     assert_false(out.s.sampled); /* parent-based: its flag 00 */
 }
 
+/* Shared attributes encoded once (spans_*_consts) give the same span
+ * JSON, byte for byte, as the attributes one by one. */
+static void test_consts_same_json(void **st)
+{
+    (void)st;
+    struct buf pc, sc, cc, a, b;
+    buf_init(&pc, 4096);
+    buf_init(&sc, 4096);
+    buf_init(&cc, 4096);
+    buf_init(&a, 1 << 16);
+    buf_init(&b, 1 << 16);
+    assert_int_equal(spans_process_consts("zim.peer", "组-1", &pc), 0);
+    assert_int_equal(spans_producer_consts("zim.reply", &sc), 0);
+    assert_int_equal(
+        spans_client_consts("SendPeerMessage", "POST", "zim-api.zego.im", &cc),
+        0);
+    const struct spans_consts pk = {pc.data, pc.len}, sk = {sc.data, sc.len},
+                              ck = {cc.data, cc.len};
+    const char *tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    struct spans_record r = {.topic = "zim.peer",
+                             .partition = 2,
+                             .offset = 99,
+                             .group = "组-1",
+                             .traceparent = tp,
+                             .traceparent_len = strlen(tp),
+                             .start_ns = 5,
+                             .end_ns = 9,
+                             .error_type = "api"};
+    const struct spans_policy p = {.root_ratio = 1.0};
+    static struct spans_process one, two;
+    spans_process(&r, &p, new_trace, span_a, &one);
+    r.consts = &pk;
+    spans_process(&r, &p, new_trace, span_a, &two);
+    assert_int_equal(trace_span_json(&one.s.span, &a), 0);
+    assert_int_equal(trace_span_json(&two.s.span, &b), 0);
+    assert_string_equal(a.data, b.data);
+    struct spans_ref ref;
+    spans_ref_of(&one, &ref);
+    static struct spans_span s1, s2;
+    char t1[TRACEPARENT_LEN + 1], t2[TRACEPARENT_LEN + 1];
+    spans_producer(&ref, "zim.reply", 1, 2, span_a, NULL, &s1, t1);
+    spans_producer(&ref, "zim.reply", 1, 2, span_a, &sk, &s2, t2);
+    buf_reset(&a);
+    buf_reset(&b);
+    trace_span_json(&s1.span, &a);
+    trace_span_json(&s2.span, &b);
+    assert_string_equal(a.data, b.data);
+    struct spans_call c = {.action = "SendPeerMessage",
+                           .method = "POST",
+                           .server = "zim-api.zego.im",
+                           .url = "https://zim-api.zego.im/?Signature=x",
+                           .http_status = 200,
+                           .zim_code = 0,
+                           .events = &ref,
+                           .n_events = 1};
+    static struct spans_client c1, c2;
+    assert_true(spans_client(&c, span_a, &c1));
+    c.consts = &ck;
+    assert_true(spans_client(&c, span_a, &c2));
+    buf_reset(&a);
+    buf_reset(&b);
+    trace_span_json(&c1.s.span, &a);
+    trace_span_json(&c2.s.span, &b);
+    assert_string_equal(a.data, b.data);
+    assert_non_null(strstr(a.data, "\"zim.action\""));
+    buf_free(&pc);
+    buf_free(&sc);
+    buf_free(&cc);
+    buf_free(&a);
+    buf_free(&b);
+}
+
 /* A packed call of 3 events from 3 traces: one CLIENT span, 3 links whose
  * trace ids are the 3 inputs', in the first sampled event's trace, under
  * its process span. */
@@ -301,7 +373,7 @@ static void test_producer(void **st)
     const uint8_t sid[SPAN_ID_BYTES] = {0x5e, 0x4d, 0, 0, 0, 0, 0, 2};
     struct spans_span out;
     char out_tp[TRACEPARENT_LEN + 1];
-    spans_producer(&ref, "zim.reply", 1, 2, sid, &out, out_tp);
+    spans_producer(&ref, "zim.reply", 1, 2, sid, NULL, &out, out_tp);
     assert_string_equal(out.span.name, "send zim.reply");
     assert_int_equal(out.span.kind, TRACE_KIND_PRODUCER);
     assert_memory_equal(out.span.parent_id, span_a, SPAN_ID_BYTES);
@@ -309,7 +381,7 @@ static void test_producer(void **st)
         out_tp, "00-0af7651916cd43dd8448eb211c80319c-5e4d000000000002-01");
     assert_string_equal(attr_str(&out, "messaging.operation.type"), "send");
     ref.sampled = false;
-    spans_producer(&ref, "zim.reply", 1, 2, sid, &out, out_tp);
+    spans_producer(&ref, "zim.reply", 1, 2, sid, NULL, &out, out_tp);
     assert_string_equal(
         out_tp, "00-0af7651916cd43dd8448eb211c80319c-5e4d000000000002-00");
 }
@@ -348,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_process_parent_table),
         cmocka_unit_test(test_process_attributes),
         cmocka_unit_test(test_ignore_parent_flag),
+        cmocka_unit_test(test_consts_same_json),
         cmocka_unit_test(test_packed_call),
         cmocka_unit_test(test_links_bounded),
         cmocka_unit_test(test_producer),
