@@ -130,18 +130,37 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return rc;
 }
 
+char *buf_u64_digits(char *end, uint64_t u)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021"
+                                "22232425262728293031323334353637383940414243"
+                                "44454647484950515253545556575859606162636465"
+                                "66676869707172737475767778798081828384858687"
+                                "888990919293949596979899";
+    char *p = end;
+    while (u >= 100) {
+        const char *d = pairs + 2 * (u % 100);
+        u /= 100;
+        *--p = d[1];
+        *--p = d[0];
+    }
+    if (u >= 10) {
+        *--p = pairs[2 * u + 1];
+        *--p = pairs[2 * u];
+    } else {
+        *--p = (char)('0' + u);
+    }
+    return p;
+}
+
 int buf_put_i64(struct buf *b, int64_t v)
 {
-    char tmp[24], *p = tmp + sizeof(tmp);
+    char tmp[24], *end = tmp + sizeof(tmp);
     /* In unsigned arithmetic, so INT64_MIN negates without overflow. */
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    char *p = buf_u64_digits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
     if (v < 0)
         *--p = '-';
-    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+    return buf_append(b, p, (size_t)(end - p));
 }
 
 int buf_put_field(struct buf *b, const char *name, int64_t v)
@@ -149,16 +168,38 @@ int buf_put_field(struct buf *b, const char *name, int64_t v)
     return buf_puts(b, name) == 0 ? buf_put_i64(b, v) : -1;
 }
 
+/* Bytes a JSON string takes as they are: ASCII from the space on, but "
+ * and \ (0x7f included, as before). */
+static const unsigned char json_plain[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1};
+
 int buf_json_str(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
     if (buf_append(b, "\"", 1) == -1)
         return -1;
-    size_t run = 0; /* bytes that need no escaping, copied in one go */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    size_t i = 0;
+    for (;;) {
+        /* A run that needs no escaping, copied in one go; valid UTF-8
+         * characters belong to it too. */
+        size_t start = i;
+        for (;;) {
+            while (i < n && json_plain[u[i]])
+                i++;
+            size_t len =
+                i < n && u[i] >= 0x80 ? utf8_char(u + i, n - i, NULL) : 0;
+            if (len == 0)
+                break;
+            i += len;
+        }
+        if (buf_append(b, s + start, i - start) == -1)
+            return -1;
+        if (i == n)
+            break;
         char esc[6];
-        size_t elen = 0;
+        size_t elen = 6;
+        unsigned char c = u[i++];
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)c;
@@ -167,30 +208,15 @@ int buf_json_str(struct buf *b, const char *s, size_t n)
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
-            elen = 6;
-        } else if (c >= 0x80) {
+        } else {
             /* JSON text is UTF-8: a byte that is not part of a valid
              * character (a string cut in the middle of one, bytes from
              * outside) becomes U+FFFD, so the output stays JSON that
              * strict readers take. */
-            size_t len = utf8_char((const unsigned char *)s + i, n - i, NULL);
-            if (len) {
-                run += len;
-                i += len - 1;
-                continue;
-            }
             memcpy(esc, "\\ufffd", 6);
-            elen = 6;
-        } else {
-            run++;
-            continue;
         }
-        if (buf_append(b, s + i - run, run) == -1 ||
-            buf_append(b, esc, elen) == -1)
+        if (buf_append(b, esc, elen) == -1)
             return -1;
-        run = 0;
     }
-    if (buf_append(b, s + n - run, run) == -1)
-        return -1;
     return buf_append(b, "\"", 1);
 }

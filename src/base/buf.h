@@ -36,6 +36,9 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 /* Appends v in decimal, as "%" PRId64 would, without printf's cost (the
  * reply builder's numbers). 0 or -1. */
 int buf_put_i64(struct buf *b, int64_t v);
+/* u in decimal, written backwards ending just before end (room for 20
+ * digits); returns where it starts. */
+char *buf_u64_digits(char *end, uint64_t u);
 /* Appends name, then v in decimal: ,"offset":42 in one call. 0 or -1. */
 int buf_put_field(struct buf *b, const char *name, int64_t v);
 /* Appends s as a JSON string literal, quotes included; a byte that is no

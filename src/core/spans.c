@@ -38,7 +38,10 @@ static void put_int(char *out, int32_t v)
 static void begin(struct spans_span *out, enum trace_kind kind, const char *op,
                   const char *topic)
 {
-    memset(out, 0, sizeof(*out));
+    /* attrs[] is written before it is read: not cleared. */
+    memset(&out->span, 0, sizeof(out->span));
+    out->sampled = false;
+    out->partition[0] = '\0';
     out->span.kind = kind;
     out->span.attrs = out->attrs;
     out->span.name = out->name;

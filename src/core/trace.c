@@ -7,6 +7,9 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* A string literal appended without strlen(). */
+#define PUTS(b, lit) buf_append((b), (lit), sizeof(lit) - 1)
+
 /* Lowercase hex s[0..2n) into out[n]. 0 or -1. */
 static int unhex(const char *s, size_t n, uint8_t *out)
 {
@@ -103,19 +106,16 @@ static void put_id(struct buf *b, const char *key, const uint8_t *id, size_t n)
 /* "key":"<decimal>" : OTLP/JSON's 64-bit integers are strings. */
 static void put_i64_string(struct buf *b, const char *key, int64_t v)
 {
-    char tmp[64], digits[24];
-    size_t kl = strlen(key), n = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        digits[n++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
+    char tmp[96], digits[24], *end = digits + sizeof(digits);
+    size_t kl = strlen(key);
+    char *d = buf_u64_digits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
     memcpy(tmp, key, kl);
     char *p = tmp + kl;
     *p++ = '"';
     if (v < 0)
         *p++ = '-';
-    while (n)
-        *p++ = digits[--n];
+    memcpy(p, d, (size_t)(end - d));
+    p += end - d;
     *p++ = '"';
     buf_append(b, tmp, (size_t)(p - tmp));
 }
@@ -135,7 +135,7 @@ static void put_attrs(struct buf *b, const struct trace_attr *a, size_t n,
         buf_puts(b, a[i].key);
         switch (a[i].type) {
         case TRACE_ATTR_STRING:
-            buf_puts(b, "\",\"value\":{\"stringValue\":");
+            PUTS(b, "\",\"value\":{\"stringValue\":");
             put_str(b, a[i].s);
             buf_append(b, "}}", 2);
             break;
@@ -163,32 +163,32 @@ int trace_span_json(const struct trace_span *sp, struct buf *b)
     put_id(b, ",\"spanId\":", sp->span_id, SPAN_ID_BYTES);
     if (!all_zero(sp->parent_id, SPAN_ID_BYTES))
         put_id(b, ",\"parentSpanId\":", sp->parent_id, SPAN_ID_BYTES);
-    buf_puts(b, ",\"name\":");
+    PUTS(b, ",\"name\":");
     put_str(b, sp->name);
     buf_put_field(b, ",\"kind\":", (int64_t)sp->kind);
     put_i64_string(b, ",\"startTimeUnixNano\":", sp->start_ns);
     put_i64_string(b, ",\"endTimeUnixNano\":", sp->end_ns);
-    buf_puts(b, ",\"attributes\":[");
+    PUTS(b, ",\"attributes\":[");
     if (sp->attrs_pre_len)
         buf_append(b, sp->attrs_pre, sp->attrs_pre_len);
     put_attrs(b, sp->attrs, sp->n_attrs, sp->attrs_pre_len > 0);
     buf_append(b, "]", 1);
     if (sp->n_links) {
-        buf_puts(b, ",\"links\":[");
+        PUTS(b, ",\"links\":[");
         for (size_t i = 0; i < sp->n_links; i++) {
             put_id(b, i ? ",{\"traceId\":" : "{\"traceId\":",
                    sp->links[i].trace_id, TRACE_ID_BYTES);
             put_id(b, ",\"spanId\":", sp->links[i].span_id, SPAN_ID_BYTES);
-            buf_puts(b, "}");
+            PUTS(b, "}");
         }
-        buf_puts(b, "]");
+        PUTS(b, "]");
     }
     /* UNSET with no message is the default: left out, as proto3's JSON
      * mapping leaves out default values. */
     if (sp->status != TRACE_STATUS_UNSET || sp->status_message) {
         buf_put_field(b, ",\"status\":{\"code\":", (int64_t)sp->status);
         if (sp->status_message) {
-            buf_puts(b, ",\"message\":");
+            PUTS(b, ",\"message\":");
             put_str(b, sp->status_message);
         }
         buf_append(b, "}", 1);
@@ -200,19 +200,19 @@ int trace_span_json(const struct trace_span *sp, struct buf *b)
 int trace_otlp_head(const struct trace_attr *resource, size_t n_resource,
                     const char *scope, const char *version, struct buf *out)
 {
-    buf_puts(out, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[");
+    PUTS(out, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[");
     put_attrs(out, resource, n_resource, false);
-    buf_puts(out, "]},\"scopeSpans\":[{\"scope\":{\"name\":");
+    PUTS(out, "]},\"scopeSpans\":[{\"scope\":{\"name\":");
     put_str(out, scope);
-    buf_puts(out, ",\"version\":");
+    PUTS(out, ",\"version\":");
     put_str(out, version);
-    buf_puts(out, "},\"spans\":[");
+    PUTS(out, "},\"spans\":[");
     return buf_failed(out) ? -1 : 0;
 }
 
 int trace_otlp_tail(struct buf *out)
 {
-    buf_puts(out, "]}]}]}");
+    PUTS(out, "]}]}]}");
     return buf_failed(out) ? -1 : 0;
 }
 
@@ -223,7 +223,7 @@ int trace_otlp_json(const struct trace_attr *resource, size_t n_resource,
     trace_otlp_head(resource, n_resource, scope, version, out);
     for (size_t i = 0; i < n; i++) {
         if (i)
-            buf_puts(out, ",");
+            PUTS(out, ",");
         trace_span_json(&spans[i], out);
     }
     return trace_otlp_tail(out);
