@@ -5,7 +5,7 @@
  *
  * Asserted: the bridge keeps up, since the exporter never holds the main
  * loop (the input's uncommitted records, sampled each second, stay under
- * 2 s of traffic: one 10 s export held in the loop would leave 20,000);
+ * 5 s of traffic: one 10 s export held in the loop would leave 20,000);
  * every event is delivered; the RSS stays bounded (the span queue holds
  * otel.queue_size spans, so it grows by no more than 24 MiB after the
  * first 10 s); no span is exported and the drops are counted, at least
@@ -146,8 +146,11 @@ static void test_backend_down(void **state)
         "%" PRIu64 " queue full, %" PRIu64 " failed; exported %" PRIu64 "\n",
         total, took, worst_lag, rss_10s, rss_max, full, failed, exported);
     assert_int_equal(accepted, total);
-    /* Kept up: under 2 s of traffic uncommitted at any second. */
-    if (worst_lag > 2 * RATE)
+    /* Kept up: under 5 s of traffic uncommitted at any second. One export
+     * held in the loop waits out otel.timeout_ms (10 s): 20,000 records
+     * (a mutation that did so left 33,410). A loaded machine (the suite's
+     * other tests beside it, under ASan) has left up to 6,043. */
+    if (worst_lag > 5 * RATE)
         fail_msg("the bridge fell behind: %" PRId64 " records uncommitted",
                  worst_lag);
     assert_true(rss_10s > 0);
