@@ -288,7 +288,7 @@ void tracing_received(struct tracing *t, struct job *j)
 
 void tracing_done(struct tracing *t, const struct job *j)
 {
-    if (!j->traced || !j->tr.sampled)
+    if (!j->traced || !j->tr.sampled || otlp_full(t->x, 1))
         return;
     char key[256];
     struct spans_record r = record_of(t, j, t->policy.record_key ? key : NULL);
@@ -324,14 +324,18 @@ void tracing_call(struct tracing *t, const struct call *c,
 {
     size_t n = 0;
     int resend = 0;
+    bool sampled = false;
     for (size_t i = 0; i < c->n_jobs; i++) {
         const struct job *j = c->jobs[i];
         if (!j->traced)
             continue;
         t->refs[n++] = j->tr;
+        sampled = sampled || j->tr.sampled;
         if (j->attempts - 1 > resend)
             resend = j->attempts - 1;
     }
+    if (!sampled || otlp_full(t->x, 1))
+        return;
     snprintf(t->url, sizeof(t->url), "%s%s", t->endpoint,
              res->target ? res->target : "");
     const struct spans_call sc = {
@@ -377,7 +381,8 @@ void tracing_produce(struct tracing *t, struct job_record *r,
 void tracing_acked(struct tracing *t, const struct job_record *r)
 {
     const struct job *j = r->job;
-    if (!j->traced || !j->tr.sampled || r->span_start_ns == 0)
+    if (!j->traced || !j->tr.sampled || r->span_start_ns == 0 ||
+        otlp_full(t->x, 1))
         return;
     char tp[TRACEPARENT_LEN + 1];
     spans_producer(&j->tr, t->topics[r->topic], r->span_start_ns, wall_ns(),

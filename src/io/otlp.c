@@ -45,6 +45,9 @@ struct otlp {
     pthread_cond_t cv;
     struct item *ring;
     size_t cap, first, n;
+    /* n == cap, readable without the lock: spans are not even built
+     * while the queue is full (a backend that is down costs nothing). */
+    atomic_bool full;
     bool stop;
     int64_t deadline_ms; /* when stopping: exports end by then */
 };
@@ -286,6 +289,7 @@ static int64_t take_batch(struct otlp *x)
         x->n--;
         n++;
     }
+    atomic_store(&x->full, false);
     trace_otlp_tail(&x->body);
     return n;
 }
@@ -432,6 +436,8 @@ int otlp_submit(struct otlp *x, const struct trace_span *sp)
         x->n++;
         if (x->n == (size_t)x->batch_max)
             pthread_cond_signal(&x->cv);
+        if (x->n == x->cap)
+            atomic_store(&x->full, true);
     }
     pthread_mutex_unlock(&x->mu);
     if (!room) {
@@ -440,6 +446,14 @@ int otlp_submit(struct otlp *x, const struct trace_span *sp)
         return -1;
     }
     return 0;
+}
+
+bool otlp_full(struct otlp *x, uint64_t n)
+{
+    if (!atomic_load(&x->full))
+        return false;
+    count(x, METRICS_OTEL_DROPPED_FULL, n);
+    return true;
 }
 
 void otlp_close(struct otlp *x, int64_t deadline_ms)

@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "trace.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,9 @@ struct otlp *otlp_new(const struct otlp_conf *c, struct metrics *m, char *err,
  * blocks. 0, or -1 when it was dropped (the queue is full, or it could
  * not be encoded). */
 int otlp_submit(struct otlp *x, const struct trace_span *sp);
+/* True when the queue is full: the n spans the caller was about to build
+ * are counted as dropped (queue_full), and it need not build them. */
+bool otlp_full(struct otlp *x, uint64_t n);
 /* Exports what is queued, until deadline_ms (clock_mono_ms()): an export
  * in progress at the deadline is cut short, and what is left is dropped,
  * counted as failed. Then stops the thread and frees x. NULL: no-op. */
