@@ -432,11 +432,68 @@ static void test_reply_context_copy(void **state)
     testenv_zimsim_stop(&zs);
 }
 
+/* SIGTERM flushes what is queued: with otel.flush_ms at 60 s nothing is
+ * exported while the bridge runs (checked), and every event's process
+ * span is in Jaeger once it has stopped. */
+static void test_flush_on_sigterm(void **state)
+{
+    (void)state;
+    jaeger_urls();
+    struct zimsim zs;
+    testenv_zimsim_start(&zs, NULL, NULL, NULL);
+    struct topics t;
+    testenv_topics(&t, 1);
+    char conf[512];
+    snprintf(conf, sizeof(conf), "otel.endpoint = %s\notel.flush_ms = 60000\n",
+             otlp);
+    struct bridge b;
+    testenv_bridge_start(&b, &zs, &t, conf);
+    rd_kafka_t *p = testenv_producer();
+    char tid[33], sid[17], tp[64], key[32];
+    for (int i = 0; i < 5; i++) {
+        ids(100 + i, tid, sid);
+        snprintf(tp, sizeof(tp), "00-%s-%s-01", tid, sid);
+        snprintf(key, sizeof(key), "flush-%d", i);
+        const char *h[] = {"traceparent", tp, NULL};
+        testenv_produce(p, t.peer, key,
+                        "{\"FromUserId\":\"alice\",\"ToUserId\":[\"bob\"],"
+                        "\"MessageType\":1,\"Priority\":2,\"MessageBody\":"
+                        "{\"Message\":\"停机前 🛑\"}}",
+                        h);
+    }
+    testenv_flush(p);
+    rd_kafka_destroy(p);
+    struct recs replies = {0};
+    testenv_read_topic(t.reply, 5, 0, 30000, &replies);
+    assert_int_equal(replies.n, 5);
+    char murl[128];
+    snprintf(murl, sizeof(murl), "http://127.0.0.1:%d/metrics",
+             testenv_bridge_port(&b));
+    struct buf m;
+    buf_init(&m, 1 << 20);
+    assert_int_equal(testenv_http("GET", murl, NULL, NULL, &m), 200);
+    assert_non_null(
+        strstr(m.data, "\nzimbridge_otel_spans_exported_total 0\n"));
+    buf_free(&m);
+    assert_int_equal(testenv_bridge_stop(&b, SIGTERM), 0);
+    char name[160];
+    snprintf(name, sizeof(name), "process %s", t.peer);
+    for (int i = 0; i < 5; i++) {
+        ids(100 + i, tid, sid);
+        struct json_object *root;
+        trace_with(tid, name, &root);
+        json_object_put(root);
+    }
+    testenv_recs_free(&replies);
+    testenv_zimsim_stop(&zs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_packed_call_traces, testenv_teardown),
         cmocka_unit_test_teardown(test_reply_context_copy, testenv_teardown),
+        cmocka_unit_test_teardown(test_flush_on_sigterm, testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
