@@ -279,23 +279,32 @@ static void check_process(struct json_object *trace, const char *tid,
     assert_null(tag(p, "messaging.kafka.message.key"));
 }
 
+/* zimsim (every user exists), fresh topics and a bridge tracing to the
+ * fixture's Jaeger, with extra settings. */
+static void traced_bridge(struct zimsim *zs, struct topics *t, struct bridge *b,
+                          int partitions, const char *extra)
+{
+    jaeger_urls();
+    testenv_zimsim_start(zs, NULL, NULL, NULL);
+    testenv_topics(t, partitions);
+    char conf[1024];
+    snprintf(conf, sizeof(conf), "otel.endpoint = %s\n%s", otlp, extra);
+    testenv_bridge_start(b, zs, t, conf);
+}
+
 static void test_packed_call_traces(void **state)
 {
     (void)state;
-    jaeger_urls();
-    struct zimsim zs;
-    testenv_zimsim_start(&zs, NULL, NULL, NULL);
-    struct topics t;
-    testenv_topics(&t, 3);
     char service[64], conf[1024];
     snprintf(service, sizeof(service), "zimbridge-test-%d", (int)getpid());
     snprintf(conf, sizeof(conf),
-             "otel.endpoint = %s\notel.service_name = %s\n"
-             "otel.flush_ms = 100\nquota.peer_per_s = 2\n"
-             "retry.base_ms = 50\n",
-             otlp, service);
+             "otel.service_name = %s\notel.flush_ms = 100\n"
+             "quota.peer_per_s = 2\nretry.base_ms = 50\n",
+             service);
+    struct zimsim zs;
+    struct topics t;
     struct bridge b;
-    testenv_bridge_start(&b, &zs, &t, conf);
+    traced_bridge(&zs, &t, &b, 3, conf);
     produce_events(&t, &zs);
     struct recs replies = {0};
     testenv_read_topic(t.reply, TOTAL, 0, 60000, &replies);
@@ -381,12 +390,9 @@ static void test_packed_call_traces(void **state)
         json_object_put(roots[i]);
 
     /* The uppercase traceparent was counted. */
-    char murl[128];
-    snprintf(murl, sizeof(murl), "http://127.0.0.1:%d/metrics",
-             testenv_bridge_port(&b));
     struct buf m;
     buf_init(&m, 1 << 20);
-    assert_int_equal(testenv_http("GET", murl, NULL, NULL, &m), 200);
+    testenv_metrics(&b, &m);
     assert_non_null(
         strstr(m.data, "\nzimbridge_otel_invalid_traceparent_total 1\n"));
     assert_non_null(strstr(
@@ -403,16 +409,10 @@ static void test_packed_call_traces(void **state)
 static void test_reply_context_copy(void **state)
 {
     (void)state;
-    jaeger_urls();
     struct zimsim zs;
-    testenv_zimsim_start(&zs, NULL, NULL, NULL);
     struct topics t;
-    testenv_topics(&t, 1);
-    char conf[512];
-    snprintf(conf, sizeof(conf),
-             "otel.endpoint = %s\notel.reply_context = copy\n", otlp);
     struct bridge b;
-    testenv_bridge_start(&b, &zs, &t, conf);
+    traced_bridge(&zs, &t, &b, 1, "otel.reply_context = copy\n");
     rd_kafka_t *p = testenv_producer();
     const char *tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     const char *h[] = {"traceparent", tp, NULL};
@@ -438,16 +438,10 @@ static void test_reply_context_copy(void **state)
 static void test_flush_on_sigterm(void **state)
 {
     (void)state;
-    jaeger_urls();
     struct zimsim zs;
-    testenv_zimsim_start(&zs, NULL, NULL, NULL);
     struct topics t;
-    testenv_topics(&t, 1);
-    char conf[512];
-    snprintf(conf, sizeof(conf), "otel.endpoint = %s\notel.flush_ms = 60000\n",
-             otlp);
     struct bridge b;
-    testenv_bridge_start(&b, &zs, &t, conf);
+    traced_bridge(&zs, &t, &b, 1, "otel.flush_ms = 60000\n");
     rd_kafka_t *p = testenv_producer();
     char tid[33], sid[17], tp[64], key[32];
     for (int i = 0; i < 5; i++) {
@@ -466,12 +460,9 @@ static void test_flush_on_sigterm(void **state)
     struct recs replies = {0};
     testenv_read_topic(t.reply, 5, 0, 30000, &replies);
     assert_int_equal(replies.n, 5);
-    char murl[128];
-    snprintf(murl, sizeof(murl), "http://127.0.0.1:%d/metrics",
-             testenv_bridge_port(&b));
     struct buf m;
     buf_init(&m, 1 << 20);
-    assert_int_equal(testenv_http("GET", murl, NULL, NULL, &m), 200);
+    testenv_metrics(&b, &m);
     assert_non_null(
         strstr(m.data, "\nzimbridge_otel_spans_exported_total 0\n"));
     buf_free(&m);

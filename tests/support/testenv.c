@@ -698,6 +698,16 @@ int testenv_bridge_port(const struct bridge *b)
     return -1;
 }
 
+void testenv_metrics(const struct bridge *b, struct buf *out)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics",
+             testenv_bridge_port(b));
+    long st = testenv_http("GET", url, NULL, NULL, out);
+    if (st != 200)
+        fail_msg("GET %s: %ld", url, st);
+}
+
 double testenv_now(void)
 {
     struct timespec ts;

@@ -91,6 +91,9 @@ void testenv_bridge_start(struct bridge *b, const struct zimsim *zs,
 void testenv_spawn(struct bridge *b, char *const argv[], const char *log);
 /* The port of the bridge's /metrics listener (from its log). */
 int testenv_bridge_port(const struct bridge *b);
+/* GET the bridge's /metrics into out (init'ed by the caller); fails the
+ * test unless it answers 200. */
+void testenv_metrics(const struct bridge *b, struct buf *out);
 /* How many times needle occurs in the memory of process pid (every
  * readable mapping up to 1 GiB: larger ones are ASan's shadow, reserved
  * and not data; through /proc/PID/mem: needs ptrace rights over it,
