@@ -168,6 +168,18 @@ static int64_t rejected_of(const struct buf *answer, int64_t n)
     return v;
 }
 
+/* Waits on cv until the mono time until (mu held). */
+static void wait_until(struct otlp *x, int64_t until)
+{
+    int64_t d = until - clock_mono_ms();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = ts.tv_nsec + (d > 0 ? d : 1) * 1000000;
+    ts.tv_sec += ns / 1000000000;
+    ts.tv_nsec = ns % 1000000000;
+    pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+}
+
 /* Waits up to ms, or until stopping past the deadline. false: the stop
  * deadline comes first. */
 static bool wait_ms(struct otlp *x, int64_t ms)
@@ -183,12 +195,7 @@ static bool wait_ms(struct otlp *x, int64_t ms)
         }
         if (now >= until)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t ns = ts.tv_nsec + (until - now) * 1000000;
-        ts.tv_sec += ns / 1000000000;
-        ts.tv_nsec = ns % 1000000000;
-        pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+        wait_until(x, until);
     }
     pthread_mutex_unlock(&x->mu);
     return ok;
@@ -292,18 +299,6 @@ static int64_t take_batch(struct otlp *x)
     atomic_store(&x->full, false);
     trace_otlp_tail(&x->body);
     return n;
-}
-
-/* Waits on cv until the mono time until (mu held). */
-static void wait_until(struct otlp *x, int64_t until)
-{
-    int64_t d = until - clock_mono_ms();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t ns = ts.tv_nsec + (d > 0 ? d : 1) * 1000000;
-    ts.tv_sec += ns / 1000000000;
-    ts.tv_nsec = ns % 1000000000;
-    pthread_cond_timedwait(&x->cv, &x->mu, &ts);
 }
 
 /* Exports a batch when batch_max spans are queued (no sooner than the
